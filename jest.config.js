@@ -1,0 +1,12 @@
+/** Tests run the compiled node (dist/) inside n8n's engine; test code itself is TypeScript. */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	transform: {
+		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }],
+	},
+	setupFiles: ['<rootDir>/test/setup-env.ts'],
+	testTimeout: 60000,
+	maxWorkers: 2,
+};
