@@ -1,0 +1,64 @@
+/**
+ * OpenAI-compatible image server for tests, demos and benchmarks: a test double that behaves
+ * like the real Images API (OpenAI, Azure OpenAI, LocalAI, vLLM-Omni), built on node:http and
+ * sharp. Its validation rules are its own knowledge of the API, independent of the node's code.
+ *
+ *   const server = await startImageServer({ rateLimitPerMinute: 5 });
+ *   const client = new OpenAI({ apiKey: server.apiKey, baseURL: server.baseUrl, maxRetries: 0 });
+ *   ...
+ *   await server.close();
+ *
+ * Routes (all on 127.0.0.1):
+ *   GET  /v1/models, /v1/models/{id}                      Bearer auth; OpenAI list shape
+ *   POST /v1/images/generations                           Bearer auth; behaviour per `flavor`
+ *   GET  /files/{id}.{ext}, /generated-images/{id}.{ext}  no auth; bytes of `url` answers
+ *   POST /openai/deployments/{dep}/images/generations?api-version=YYYY-MM-DD[-preview]   Azure dated
+ *   POST /openai/v1/images/generations[?api-version=preview]  Azure v1 (deployment in body.model)
+ *   GET  /openai/deployments?api-version=...              Azure deployment list
+ *   GET  /openai/v1/models                                Azure v1 model list
+ *   anything else                                          404 JSON
+ *   Azure routes take `api-key: <key>` (or `Authorization: Bearer <key>`), ignore `flavor`.
+ *
+ * Order of handling for a generation request:
+ *   1. queued script step (server.script), if any - before everything else
+ *   2. auth (401)          3. Azure api-version / deployment (404)     4. JSON body (400)
+ *   5. rate limit (429 with retry-after-ms, retry-after, x-ratelimit-*; admitted requests fill
+ *      the sliding 60 s window)
+ *   6. per-prompt directives (see below; [delay] waits, answer-directives answer immediately)
+ *   7. errorRate -> 500 server_error (after latencyMs)
+ *   8. validation per model family (400 / 404 model_not_found for retiredModels)
+ *   9. latencyMs ("model time")   10. [moderation]/[contentfilter] safety block (400)
+ *   11. success: real PNG/JPEG/WEBP bytes of the requested size (auto -> 1024x1024)
+ *
+ * Per-prompt directives (tags in the prompt; counters keyed by the exact prompt string):
+ *   directive := "[" name [ ":" number ] [ "x" count ] "]"
+ *   [status:500]  [status:429x2]  [reset]  [resetx1]  [hang]  [delay:300]  [moderation]
+ *   [contentfilter]  [quota]  [html502]  [plaintext500]
+ *   [retry-after:2]  [retry-after-ms:150]  [retry-after-date]  (wait hints on error answers)
+ *   "xN" = only the first N attempts with that prompt. Full grammar: directives.ts.
+ *
+ * Image sizes in noise mode: ~1.5 bytes per pixel as PNG, so the default 1024x1024 is
+ * ~1.5 MiB (1536x1024 ~2.4 MB, 512x512 ~0.4 MB). Solid mode: a few KB.
+ */
+import { ImageServerImpl } from './server';
+import type { ImageServer, ImageServerOptions } from './types';
+
+export type {
+	Flavor,
+	ImageMode,
+	ImageServer,
+	ImageServerOptions,
+	ImageServerStats,
+	RecordedRequest,
+	RequestKind,
+	ScriptStep,
+} from './types';
+export { DEFAULT_API_KEY, DEFAULT_AZURE_DEPLOYMENTS } from './server';
+export { parseDirectives, planDirectives } from './directives';
+export { checkFlexibleSize, familyOf, validateGeneration } from './models';
+
+export async function startImageServer(opts: ImageServerOptions = {}): Promise<ImageServer> {
+	const server = new ImageServerImpl(opts);
+	await server.listen();
+	return server;
+}

@@ -1,0 +1,750 @@
+/** Implementation of the OpenAI-compatible image test server (public API: index.ts). */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { parseDirectives, planDirectives, type DirectivePlan } from './directives';
+import {
+	AZURE_401,
+	AZURE_404,
+	NGINX_502,
+	PLAINTEXT_500,
+	QUOTA_MESSAGE,
+	azureContentFilterError,
+	azureContentFilterResults,
+	azureDeploymentNotFound,
+	azurePromptFilterResults,
+	moderationError,
+	rateLimitMessage,
+	statusErrorBody,
+	type ErrorStyle,
+} from './errors';
+import { getImage, type EncodedImage, type OutputFormat } from './images';
+import { LISTED_MODELS, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
+import type {
+	Flavor,
+	ImageServer,
+	ImageServerOptions,
+	ImageServerStats,
+	RecordedRequest,
+	RequestKind,
+	ScriptStep,
+} from './types';
+
+export const DEFAULT_API_KEY = 'sk-test-0123456789abcdef';
+export const DEFAULT_AZURE_DEPLOYMENTS: Record<string, string> = {
+	'gpt-image-2': 'gpt-image-2',
+	'my-image-deployment': 'gpt-image-1',
+	dalle3: 'dall-e-3',
+};
+const NOMINAL_RATE_LIMIT = 1000;
+const MAX_FILES = 5000;
+
+type Route = { kind: 'openai' } | { kind: 'azure-dated'; deployment: string } | { kind: 'azure-v1' };
+
+interface Ctx {
+	req: IncomingMessage;
+	res: ServerResponse;
+	rec: RecordedRequest;
+	requestId: string;
+	bodyText: string;
+	bodyError: boolean;
+	/** Headers added to every answer of this request (rate-limit info). */
+	extraHeaders: Record<string, string>;
+	/** Script { reset, afterBytes }: send this many bytes of the answer, then destroy the socket. */
+	truncateAfter?: number;
+}
+
+type Answer = { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
+
+function mulberry32(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+/** OpenAI's duration style: "20ms", "1.5s", "6m0s". */
+export function formatDuration(ms: number): string {
+	if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
+	if (ms < 60_000) return `${Number((ms / 1000).toFixed(3))}s`;
+	const m = Math.floor(ms / 60_000);
+	return `${m}m${Number(((ms - m * 60_000) / 1000).toFixed(3))}s`;
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const [k, v] of Object.entries(req.headers)) {
+		if (v === undefined) continue;
+		out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+	}
+	return out;
+}
+
+function classify(method: string, path: string): RequestKind {
+	if (method === 'POST' && path.endsWith('/images/generations')) return 'generation';
+	if (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/openai/v1/models') return 'models';
+	if (path.startsWith('/files/') || path.startsWith('/generated-images/')) return 'file';
+	if (path === '/openai/deployments') return 'deployments';
+	return 'other';
+}
+
+export class ImageServerImpl implements ImageServer {
+	url = '';
+	baseUrl = '';
+	apiKey: string;
+	readonly requests: RecordedRequest[] = [];
+	readonly stats: ImageServerStats = { inFlight: 0, maxInFlight: 0, generations: 0 };
+
+	private opts: ImageServerOptions;
+	private readonly server: http.Server;
+	private readonly sockets = new Set<Socket>();
+	private readonly timers = new Set<NodeJS.Timeout>();
+	private readonly scripts: ScriptStep[] = [];
+	private readonly attempts = new Map<string, number>();
+	private window: number[] = [];
+	private readonly files = new Map<string, EncodedImage>();
+	private random: () => number = Math.random;
+	private readonly token = `__B64_${randomBytes(6).toString('hex')}__`;
+
+	constructor(opts: ImageServerOptions) {
+		this.opts = { ...opts };
+		this.apiKey = opts.apiKey ?? DEFAULT_API_KEY;
+		if (opts.seed !== undefined) this.random = mulberry32(opts.seed);
+		this.server = http.createServer((req, res) => void this.onRequest(req, res));
+		this.server.on('connection', (s: Socket) => {
+			this.sockets.add(s);
+			s.on('close', () => this.sockets.delete(s));
+		});
+	}
+
+	async listen(): Promise<void> {
+		await new Promise<void>((resolve, reject) => {
+			this.server.once('error', reject);
+			this.server.listen(this.opts.port ?? 0, '127.0.0.1', () => {
+				this.server.off('error', reject);
+				resolve();
+			});
+		});
+		const addr = this.server.address();
+		if (!addr || typeof addr === 'string') throw new Error('image server: no TCP address');
+		this.url = `http://127.0.0.1:${addr.port}`;
+		this.baseUrl = `${this.url}/v1`;
+	}
+
+	set(opts: Partial<ImageServerOptions>): void {
+		Object.assign(this.opts, opts);
+		if (opts.apiKey !== undefined) this.apiKey = opts.apiKey;
+		if ('seed' in opts) this.random = opts.seed === undefined ? Math.random : mulberry32(opts.seed);
+	}
+
+	script(...steps: ScriptStep[]): void {
+		this.scripts.push(...steps);
+	}
+
+	reset(): void {
+		this.requests.length = 0;
+		this.stats.generations = 0;
+		this.stats.maxInFlight = this.stats.inFlight;
+		this.scripts.length = 0;
+		this.attempts.clear();
+		this.window = [];
+	}
+
+	async close(): Promise<void> {
+		for (const t of this.timers) clearTimeout(t);
+		this.timers.clear();
+		const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+		for (const s of this.sockets) s.destroy();
+		this.server.closeAllConnections?.();
+		await closed;
+	}
+
+	// ---------------------------------------------------------------- plumbing
+
+	private get flavor(): Flavor {
+		return this.opts.flavor ?? 'openai';
+	}
+
+	private get deployments(): Record<string, string> {
+		return this.opts.azureDeployments ?? DEFAULT_AZURE_DEPLOYMENTS;
+	}
+
+	private sleep(ms: number, res: ServerResponse): Promise<boolean> {
+		if (res.destroyed) return Promise.resolve(false);
+		if (ms <= 0) return Promise.resolve(true);
+		return new Promise((resolve) => {
+			const done = (ok: boolean) => {
+				clearTimeout(timer);
+				this.timers.delete(timer);
+				res.off('close', onClose);
+				resolve(ok);
+			};
+			const onClose = () => done(false);
+			const timer = setTimeout(() => done(true), ms);
+			this.timers.add(timer);
+			res.once('close', onClose);
+		});
+	}
+
+	private track(res: ServerResponse): void {
+		this.stats.inFlight++;
+		this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
+		let done = false;
+		res.once('close', () => {
+			if (done) return;
+			done = true;
+			this.stats.inFlight--;
+		});
+	}
+
+	private send(ctx: Ctx, a: Answer): void {
+		const { res } = ctx;
+		if (res.destroyed || res.headersSent) return;
+		let payload: Buffer;
+		let contentType: string | undefined = a.contentType;
+		if (Buffer.isBuffer(a.body)) payload = a.body;
+		else if (typeof a.body === 'string') {
+			payload = Buffer.from(a.body);
+			contentType ??= 'text/plain; charset=utf-8';
+		} else {
+			payload = Buffer.from(a.body === undefined ? '' : JSON.stringify(a.body));
+			contentType ??= 'application/json';
+		}
+		const headers: Record<string, string> = {
+			'content-type': contentType ?? 'application/octet-stream',
+			'content-length': String(payload.length),
+			'x-request-id': ctx.requestId,
+			...ctx.extraHeaders,
+			...a.headers,
+		};
+		if (payload.length === 0 && a.body === undefined) delete headers['content-type'];
+		if (ctx.truncateAfter !== undefined) {
+			res.writeHead(a.status, headers);
+			const slice = payload.subarray(0, Math.min(ctx.truncateAfter, payload.length));
+			res.write(slice, () => res.socket?.destroy());
+			return;
+		}
+		res.writeHead(a.status, headers);
+		res.end(payload);
+	}
+
+	private openaiErr(status: number, e: ApiErrorBody, headers?: Record<string, string>): Answer {
+		return { status, body: { error: e }, headers };
+	}
+
+	private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const receivedAt = Date.now();
+		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+		const method = (req.method ?? 'GET').toUpperCase();
+		const path = url.pathname;
+		const kind = classify(method, path);
+		if (kind === 'generation' || kind === 'file') this.track(res);
+		if (kind === 'generation') this.stats.generations++;
+		const chunks: Buffer[] = [];
+		try {
+			for await (const c of req) chunks.push(c as Buffer);
+		} catch {
+			return;
+		}
+		const bodyText = Buffer.concat(chunks).toString('utf8');
+		let body: unknown;
+		let bodyError = false;
+		if (bodyText.trim().length) {
+			try {
+				body = JSON.parse(bodyText);
+			} catch {
+				bodyError = true;
+			}
+		}
+		const rec: RecordedRequest = {
+			method,
+			path,
+			query: Object.fromEntries(url.searchParams),
+			headers: lowerHeaders(req),
+			body,
+			receivedAt,
+			kind,
+		};
+		this.requests.push(rec);
+		const ctx: Ctx = {
+			req,
+			res,
+			rec,
+			requestId: `req_${randomBytes(16).toString('hex')}`,
+			bodyText,
+			bodyError,
+			extraHeaders: {},
+		};
+		try {
+			await this.route(ctx, method, path);
+		} catch (e) {
+			this.send(ctx, this.openaiErr(500, { message: `test server bug: ${String(e)}`, type: 'server_error', param: null, code: null }));
+		}
+	}
+
+	private async route(ctx: Ctx, method: string, path: string): Promise<void> {
+		let m: RegExpExecArray | null;
+		if (method === 'POST' && path === '/v1/images/generations') return this.generation(ctx, { kind: 'openai' });
+		if (method === 'POST' && path === '/openai/v1/images/generations') return this.generation(ctx, { kind: 'azure-v1' });
+		if (method === 'POST' && (m = /^\/openai\/deployments\/([^/]+)\/images\/generations$/.exec(path)))
+			return this.generation(ctx, { kind: 'azure-dated', deployment: decodeURIComponent(m[1]) });
+		if ((method === 'GET' || method === 'HEAD') && (m = /^\/(files|generated-images)\/([A-Za-z0-9_-]+)(\.[a-z]+)?$/.exec(path)))
+			return this.file(ctx, m[2]);
+		if (method === 'GET' && path === '/v1/models') return this.modelsList(ctx);
+		if (method === 'GET' && (m = /^\/v1\/models\/(.+)$/.exec(path))) return this.modelRetrieve(ctx, decodeURIComponent(m[1]));
+		if (method === 'GET' && path === '/openai/v1/models') return this.azureModels(ctx);
+		if (method === 'GET' && path === '/openai/deployments') return this.azureDeployments(ctx);
+		if (path.startsWith('/openai/')) return this.send(ctx, { status: 404, body: AZURE_404 });
+		this.send(
+			ctx,
+			this.openaiErr(404, { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null }),
+		);
+	}
+
+	// ---------------------------------------------------------------- auth
+
+	/** OpenAI-style auth for /v1 routes; returns an answer when refused. */
+	private checkOpenAiAuth(ctx: Ctx): Answer | undefined {
+		const auth = ctx.rec.headers['authorization'];
+		const m = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;
+		const key = m?.[1];
+		if (key === this.apiKey) return undefined;
+		if (this.flavor === 'vllm') return { status: 401, body: { error: 'Unauthorized' } };
+		if (this.flavor === 'localai')
+			return { status: 401, body: { error: { code: 401, message: 'An authentication key is required', type: '' } } };
+		if (!key)
+			return this.openaiErr(401, {
+				message:
+					"You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+				type: 'invalid_request_error',
+				param: null,
+				code: null,
+			});
+		const masked = key.length > 8 ? `${key.slice(0, 3)}${'*'.repeat(Math.min(20, key.length - 7))}${key.slice(-4)}` : key;
+		return this.openaiErr(401, {
+			message: `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+			type: 'invalid_request_error',
+			param: null,
+			code: 'invalid_api_key',
+		});
+	}
+
+	/** Azure: `api-key` header (or a Bearer token equal to the key, standing in for Entra ID). */
+	private checkAzureAuth(ctx: Ctx): Answer | undefined {
+		const h = ctx.rec.headers;
+		const bearer = h['authorization'] ? /^Bearer\s+(.+)$/i.exec(h['authorization'].trim())?.[1] : undefined;
+		if (h['api-key'] === this.apiKey || bearer === this.apiKey) return undefined;
+		return { status: 401, body: AZURE_401 };
+	}
+
+	// ---------------------------------------------------------------- models / deployments / files
+
+	private modelsData() {
+		if (this.flavor === 'vllm')
+			return [{ id: 'Qwen/Qwen-Image', object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'vllm', root: 'Qwen/Qwen-Image', parent: null }];
+		if (this.flavor === 'localai')
+			return ['stablediffusion', 'flux.1-dev', 'gpt-image-1'].map((id) => ({ id, object: 'model' }));
+		const retired = this.opts.retiredModels ?? {};
+		return LISTED_MODELS.filter((m) => !(m.id in retired)).map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: m.owned_by }));
+	}
+
+	private modelsList(ctx: Ctx): void {
+		const refused = this.checkOpenAiAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		this.send(ctx, { status: 200, body: { object: 'list', data: this.modelsData() } });
+	}
+
+	private modelRetrieve(ctx: Ctx, id: string): void {
+		const refused = this.checkOpenAiAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		const found = this.modelsData().find((m) => m.id === id);
+		if (found) return this.send(ctx, { status: 200, body: found });
+		this.send(
+			ctx,
+			this.openaiErr(404, {
+				message: `The model '${id}' does not exist`,
+				type: 'invalid_request_error',
+				param: 'model',
+				code: 'model_not_found',
+			}),
+		);
+	}
+
+	private azureModels(ctx: Ctx): void {
+		const refused = this.checkAzureAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		const data = LISTED_MODELS.map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'system' }));
+		this.send(ctx, { status: 200, body: { object: 'list', data } });
+	}
+
+	private azureDeployments(ctx: Ctx): void {
+		const refused = this.checkAzureAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		if (!ctx.rec.query['api-version']) return this.send(ctx, { status: 404, body: AZURE_404 });
+		const now = Math.floor(Date.now() / 1000);
+		const data = Object.entries(this.deployments).map(([id, model]) => ({
+			id,
+			model,
+			owner: 'organization-owner',
+			status: 'succeeded',
+			created_at: now - 86_400,
+			updated_at: now - 86_400,
+			scale_settings: { scale_type: 'standard' },
+			object: 'deployment',
+		}));
+		this.send(ctx, { status: 200, body: { data, object: 'list' } });
+	}
+
+	private async file(ctx: Ctx, id: string): Promise<void> {
+		const img = this.files.get(id);
+		if (!img) {
+			return this.send(ctx, {
+				status: 404,
+				body: { error: { code: 'BlobNotFound', message: 'The specified blob does not exist.' } },
+			});
+		}
+		if (!(await this.sleep(this.opts.fileLatencyMs ?? 0, ctx.res))) return;
+		this.send(ctx, { status: 200, body: img.buffer, contentType: img.contentType, headers: { 'cache-control': 'private, max-age=3600' } });
+	}
+
+	private storeFile(img: EncodedImage): string {
+		const id = `img-${randomBytes(12).toString('hex')}`;
+		this.files.set(id, img);
+		while (this.files.size > MAX_FILES) this.files.delete(this.files.keys().next().value as string);
+		return id;
+	}
+
+	// ---------------------------------------------------------------- generations
+
+	private rateLimitHeaders(limit: number, now: number): Record<string, string> {
+		const used = this.window.length;
+		const reset = used ? this.window[0] + 60_000 - now : 0;
+		return {
+			'x-ratelimit-limit-requests': String(limit),
+			'x-ratelimit-remaining-requests': String(Math.max(0, limit - used)),
+			'x-ratelimit-reset-requests': formatDuration(reset),
+		};
+	}
+
+	private async generation(ctx: Ctx, route: Route): Promise<void> {
+		const { res } = ctx;
+		const azure = route.kind !== 'openai';
+		const flavor: Flavor = azure ? 'openai' : this.flavor;
+		const style: ErrorStyle = azure ? 'azure' : flavor;
+		const body = ctx.rec.body as Record<string, unknown> | undefined;
+		const promptOf = () => (body && typeof body === 'object' && typeof body.prompt === 'string' ? body.prompt : '');
+		const bodyModel = body && typeof body === 'object' && typeof body.model === 'string' ? body.model : undefined;
+
+		// 1. One-off scripted answers come first.
+		const step = this.scripts.shift();
+		if (step) {
+			if ('reset' in step) {
+				if (!step.afterBytes) {
+					res.socket?.destroy();
+					return;
+				}
+				ctx.truncateAfter = step.afterBytes;
+			} else if ('hang' in step) {
+				return;
+			} else if ('status' in step) {
+				if (!(await this.sleep(step.delayMs ?? 0, res))) return;
+				const b = step.body === undefined ? statusErrorBody(style, step.status, bodyModel ?? 'gpt-image-2', ctx.requestId) : step.body;
+				return this.send(ctx, { status: step.status, body: b, headers: step.headers });
+			} else if (!(await this.sleep(step.delayMs, res))) return;
+		}
+
+		// 2. Authentication.
+		const refused = azure ? this.checkAzureAuth(ctx) : this.checkOpenAiAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+
+		// 3. Azure route resolution.
+		let model: string | undefined;
+		if (route.kind === 'azure-dated') {
+			const v = ctx.rec.query['api-version'];
+			if (!v) return this.send(ctx, { status: 404, body: AZURE_404 });
+			if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(v))
+				return this.send(ctx, {
+					status: 400,
+					body: { error: { code: 'BadRequest', message: `API version not supported: '${v}'` } },
+				});
+			model = this.deployments[route.deployment];
+			if (model === undefined) return this.send(ctx, { status: 404, body: azureDeploymentNotFound() });
+		}
+
+		// 4. Body must be JSON.
+		if (ctx.bodyError || (ctx.bodyText.trim() === '' && flavor === 'openai')) {
+			if (flavor === 'vllm')
+				return this.send(ctx, {
+					status: 422,
+					body: { detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }] },
+				});
+			return this.send(
+				ctx,
+				this.openaiErr(400, {
+					message:
+						"We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+					type: 'invalid_request_error',
+					param: null,
+					code: null,
+				}),
+			);
+		}
+
+		if (route.kind === 'azure-v1') {
+			const v = ctx.rec.query['api-version'];
+			if (v !== undefined && !['preview', 'latest', 'v1'].includes(v))
+				return this.send(ctx, {
+					status: 400,
+					body: { error: { code: 'BadRequest', message: `API version not supported: '${v}'. Use 'preview' or omit it.` } },
+				});
+			if (!bodyModel) return this.send(ctx, this.openaiErr(400, { message: 'you must provide a model parameter', type: 'invalid_request_error', param: null, code: null }));
+			model = this.deployments[bodyModel];
+			if (model === undefined) return this.send(ctx, { status: 404, body: azureDeploymentNotFound() });
+		}
+		const modelName = model ?? bodyModel ?? 'gpt-image-2';
+
+		// 5. Rate limit (sliding 60 s window over admitted generations).
+		const now = Date.now();
+		this.window = this.window.filter((t) => t > now - 60_000);
+		const limit = this.opts.rateLimitPerMinute;
+		if (limit !== undefined && this.window.length >= limit) {
+			const waitMs = Math.max(1, this.window[0] + 60_000 - now);
+			const headers: Record<string, string> = {
+				'retry-after-ms': String(waitMs),
+				'retry-after': String(Math.ceil(waitMs / 1000)),
+			};
+			if (flavor === 'openai') {
+				Object.assign(headers, this.rateLimitHeaders(limit, now), { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': formatDuration(waitMs) });
+			}
+			let b: unknown;
+			if (azure)
+				b = {
+					error: {
+						code: '429',
+						message: `Requests to the Images_Generations Operation under Azure OpenAI API version ${ctx.rec.query['api-version'] ?? 'v1'} have exceeded call rate limit of your current AIServices S0 pricing tier. Please retry after ${Math.ceil(waitMs / 1000)} seconds. Please contact Azure support service if you would like to further increase the default rate limit.`,
+					},
+				};
+			else if (flavor === 'openai')
+				b = { error: { message: rateLimitMessage(modelName, limit, waitMs), type: 'requests', param: null, code: 'rate_limit_exceeded' } };
+			else b = statusErrorBody(style, 429, modelName, ctx.requestId);
+			return this.send(ctx, { status: 429, body: b, headers });
+		}
+		this.window.push(now);
+		if (flavor === 'openai') {
+			ctx.extraHeaders = this.rateLimitHeaders(limit ?? NOMINAL_RATE_LIMIT, now);
+			ctx.extraHeaders['openai-version'] = '2020-10-01';
+			ctx.extraHeaders['openai-organization'] = 'org-test';
+			if (azure) {
+				ctx.extraHeaders['apim-request-id'] = randomUUID();
+				ctx.extraHeaders['x-ms-region'] = 'Sweden Central';
+			}
+		}
+
+		// 6. Per-prompt directives.
+		const prompt = promptOf();
+		const attempt = (this.attempts.get(prompt) ?? 0) + 1;
+		this.attempts.set(prompt, attempt);
+		const plan: DirectivePlan = planDirectives(parseDirectives(prompt), attempt);
+		if (!(await this.sleep(plan.delayMs, res))) return;
+		const withHints = (a: Answer): Answer => ({ ...a, headers: { ...a.headers, ...plan.retryHeaders } });
+		if (plan.answer) {
+			switch (plan.answer.kind) {
+				case 'reset':
+					res.socket?.destroy();
+					return;
+				case 'hang':
+					return;
+				case 'html502':
+					return this.send(ctx, withHints({ status: 502, body: NGINX_502, contentType: 'text/html' }));
+				case 'plaintext500':
+					return this.send(ctx, withHints({ status: 500, body: PLAINTEXT_500, contentType: 'text/plain; charset=utf-8' }));
+				case 'quota': {
+					const b =
+						style === 'vllm' || style === 'localai'
+							? statusErrorBody(style, 429, modelName, ctx.requestId)
+							: { error: { message: QUOTA_MESSAGE, type: 'insufficient_quota', param: null, code: 'insufficient_quota' } };
+					return this.send(ctx, withHints({ status: 429, body: b }));
+				}
+				case 'status':
+					return this.send(ctx, withHints({ status: plan.answer.status, body: statusErrorBody(style, plan.answer.status, modelName, ctx.requestId) }));
+			}
+		}
+
+		// 7. Random server errors (after the model time).
+		const errorRate = this.opts.errorRate ?? 0;
+		if (errorRate > 0 && this.random() < errorRate) {
+			if (!(await this.sleep(this.opts.latencyMs ?? 0, res))) return;
+			return this.send(ctx, { status: 500, body: statusErrorBody(style, 500, modelName, ctx.requestId) });
+		}
+
+		// 8. Validation.
+		const v = this.validate(flavor, azure, body, model);
+		if (!v.ok) return this.send(ctx, withHints(v.answer));
+		const r = v.req;
+
+		// 9. Model time.
+		if (!(await this.sleep(this.opts.latencyMs ?? 0, res))) return;
+
+		// 10. Safety system.
+		if (plan.moderation) {
+			if (azure && plan.moderation === 'contentfilter') return this.send(ctx, withHints({ status: 400, body: azureContentFilterError() }));
+			if (flavor === 'vllm' || flavor === 'localai') return this.send(ctx, withHints({ status: 400, body: statusErrorBody(style, 400, r.model, ctx.requestId) }));
+			return this.send(ctx, withHints(this.openaiErr(400, moderationError(r.gpt, ctx.requestId))));
+		}
+
+		// 11. The images.
+		const img = await getImage({
+			width: r.width,
+			height: r.height,
+			format: r.outputFormat,
+			mode: this.opts.imageMode ?? 'solid',
+			compression: r.outputFormat === 'jpeg' || r.outputFormat === 'webp' ? r.compression : undefined,
+			alpha: r.background === 'transparent',
+		});
+		if (res.destroyed) return;
+		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
+		if (r.stream && flavor === 'openai') return this.stream(ctx, r, img);
+		this.send(ctx, { status: 200, body: this.successBody(flavor, azure, r, img), contentType: 'application/json' });
+	}
+
+	private validate(
+		flavor: Flavor,
+		azure: boolean,
+		body: unknown,
+		model: string | undefined,
+	): { ok: true; req: ValidatedRequest } | { ok: false; answer: Answer } {
+		if (flavor === 'openai') {
+			const v = validateGeneration(body, { azure, model, retiredModels: this.opts.retiredModels });
+			return v.ok ? v : { ok: false, answer: this.openaiErr(v.status, v.error) };
+		}
+		const b = (body ?? {}) as Record<string, unknown>;
+		const prompt = b.prompt;
+		if (flavor === 'vllm') {
+			if (typeof prompt !== 'string')
+				return {
+					ok: false,
+					answer: {
+						status: 422,
+						body: {
+							detail: [
+								prompt === undefined
+									? { type: 'missing', loc: ['body', 'prompt'], msg: 'Field required', input: b }
+									: { type: 'string_type', loc: ['body', 'prompt'], msg: 'Input should be a valid string', input: prompt },
+							],
+						},
+					},
+				};
+			if (b.response_format !== undefined && b.response_format !== 'b64_json')
+				return { ok: false, answer: { status: 400, body: { detail: "Only response_format='b64_json' is supported." } } };
+		} else if (typeof prompt !== 'string' || prompt === '') {
+			return { ok: false, answer: { status: 400, body: { error: { code: 400, message: 'prompt is required', type: '' } } } };
+		}
+		const defaultSize = flavor === 'localai' ? '512x512' : '1024x1024';
+		const size = typeof b.size === 'string' && b.size !== 'auto' ? b.size : defaultSize;
+		const m = /^(\d+)x(\d+)$/.exec(size);
+		const width = m ? Number(m[1]) : 0;
+		const height = m ? Number(m[2]) : 0;
+		if (!m || width < 16 || height < 16 || width > 4096 || height > 4096) {
+			const msg = `Invalid size '${size}'. Expected WIDTHxHEIGHT with edges between 16 and 4096.`;
+			return {
+				ok: false,
+				answer: flavor === 'vllm' ? { status: 400, body: { detail: msg } } : { status: 400, body: { error: { code: 400, message: msg, type: '' } } },
+			};
+		}
+		const n = typeof b.n === 'number' && Number.isInteger(b.n) && b.n >= 1 ? Math.min(b.n, 10) : 1;
+		return {
+			ok: true,
+			req: {
+				model: typeof b.model === 'string' ? b.model : flavor === 'vllm' ? 'Qwen/Qwen-Image' : 'stablediffusion',
+				family: 'unknown',
+				gpt: false,
+				prompt: prompt as string,
+				n,
+				width,
+				height,
+				size: `${width}x${height}`,
+				quality: 'standard',
+				background: 'opaque',
+				outputFormat: 'png',
+				responseFormat: flavor === 'vllm' ? 'b64_json' : b.response_format === 'b64_json' ? 'b64_json' : 'url',
+				stream: false,
+				partialImages: 0,
+			},
+		};
+	}
+
+	private fileUrl(flavor: Flavor, img: EncodedImage): string {
+		const id = this.storeFile(img);
+		const ext = img.format === 'jpeg' ? 'jpg' : img.format;
+		if (flavor === 'localai') return `${this.url}/generated-images/${id}.${ext}`;
+		const now = Date.now();
+		const q = new URLSearchParams({
+			st: new Date(now - 60_000).toISOString().slice(0, 19) + 'Z',
+			se: new Date(now + 3_600_000).toISOString().slice(0, 19) + 'Z',
+			sp: 'r',
+			sv: '2024-08-04',
+			sr: 'b',
+			sig: randomBytes(24).toString('base64url'),
+		});
+		return `${this.url}/files/${id}.${ext}?${q}`;
+	}
+
+	/** JSON text of a success answer; base64 payloads are spliced in without re-escaping. */
+	private successBody(flavor: Flavor, azure: boolean, r: ValidatedRequest, img: EncodedImage): string {
+		const created = Math.floor(Date.now() / 1000);
+		const entries: Array<Record<string, unknown>> = [];
+		for (let i = 0; i < r.n; i++) {
+			const e: Record<string, unknown> = {};
+			if (r.responseFormat === 'url') e.url = this.fileUrl(flavor, img);
+			else e.b64_json = this.token;
+			if (r.family === 'dall-e-3') e.revised_prompt = `A detailed, high-quality rendering of: ${r.prompt}`;
+			if (azure) {
+				e.content_filter_results = azureContentFilterResults();
+				e.prompt_filter_results = azurePromptFilterResults();
+			}
+			entries.push(e);
+		}
+		let out: Record<string, unknown>;
+		if (flavor === 'localai') out = { id: randomUUID(), data: entries };
+		else if (flavor === 'vllm') out = { created, data: entries };
+		else if (r.gpt) {
+			out = {
+				created,
+				data: entries,
+				background: r.background,
+				output_format: r.outputFormat,
+				quality: r.quality,
+				size: r.size,
+				usage: usageFor(r),
+			};
+		} else out = { created, data: entries };
+		const json = JSON.stringify(out);
+		return r.responseFormat === 'url' ? json : json.split(this.token).join(img.b64);
+	}
+
+	private stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage): void {
+		const { res } = ctx;
+		if (res.destroyed) return;
+		res.writeHead(200, {
+			'content-type': 'text/event-stream; charset=utf-8',
+			'cache-control': 'no-cache',
+			'x-request-id': ctx.requestId,
+			...ctx.extraHeaders,
+		});
+		const createdAt = Math.floor(Date.now() / 1000);
+		const common = { created_at: createdAt, size: r.size, quality: r.quality, background: r.background, output_format: r.outputFormat as OutputFormat };
+		const event = (name: string, data: Record<string, unknown>) => {
+			const json = JSON.stringify({ type: name, ...data }).split(this.token).join(img.b64);
+			res.write(`event: ${name}\ndata: ${json}\n\n`);
+		};
+		for (let i = 0; i < r.partialImages; i++)
+			event('image_generation.partial_image', { b64_json: this.token, ...common, partial_image_index: i });
+		for (let i = 0; i < r.n; i++) event('image_generation.completed', { b64_json: this.token, ...common, usage: usageFor({ ...r, n: 1 }) });
+		res.end();
+	}
+}

@@ -1,0 +1,80 @@
+/** Public types of the OpenAI-compatible image test server (see index.ts for the overview). */
+
+export type ImageMode = 'solid' | 'noise';
+export type Flavor = 'openai' | 'localai' | 'vllm';
+export type RequestKind = 'generation' | 'models' | 'file' | 'deployments' | 'other';
+
+export interface ImageServerOptions {
+	/** Port to listen on; default 0 (random). The server always binds 127.0.0.1. */
+	port?: number;
+	/** Default 'sk-test-0123456789abcdef'. OpenAI style: `Authorization: Bearer <key>`; Azure style: `api-key: <key>`. */
+	apiKey?: string;
+	/** Delay ("model time") before answering each generation that reaches the model; default 0. */
+	latencyMs?: number;
+	/** 0..1 fraction of generations answered 500 server_error (deterministic when `seed` is set). */
+	errorRate?: number;
+	/** Seed of the pseudo-random generator used by `errorRate`. */
+	seed?: number;
+	/** Sliding 60 s window over admitted generation requests; above it -> 429 rate_limit_exceeded. */
+	rateLimitPerMinute?: number;
+	/** Model id -> message (empty string = OpenAI's default wording). Requests for these answer 404 model_not_found. */
+	retiredModels?: Record<string, string>;
+	/** 'solid' (default): one flat colour, tiny files. 'noise': ~1.5 bytes per pixel PNG (1024x1024 -> ~1.5 MiB). */
+	imageMode?: ImageMode;
+	/** How /v1 routes behave: the real OpenAI API (default), LocalAI, or vLLM(-Omni). */
+	flavor?: Flavor;
+	/**
+	 * Azure deployments: deployment name -> underlying model.
+	 * Default { 'gpt-image-2': 'gpt-image-2', 'my-image-deployment': 'gpt-image-1', dalle3: 'dall-e-3' }.
+	 */
+	azureDeployments?: Record<string, string>;
+	/** Extra: delay before serving GET /files/... (to observe downloads in flight); default 0. */
+	fileLatencyMs?: number;
+}
+
+export interface RecordedRequest {
+	method: string;
+	/** Path without the query string. */
+	path: string;
+	query: Record<string, string>;
+	/** Header names in lower case; repeated headers joined with ', '. */
+	headers: Record<string, string>;
+	/** Parsed JSON body, or undefined when there is no body or it is not JSON. */
+	body: unknown;
+	/** Date.now() when the request headers arrived. */
+	receivedAt: number;
+	kind: RequestKind;
+}
+
+export interface ImageServerStats {
+	/** Generation requests and file downloads currently being answered. */
+	inFlight: number;
+	maxInFlight: number;
+	/** Generation requests received (every one, whatever the answer). */
+	generations: number;
+}
+
+export type ScriptStep =
+	| { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
+	| { reset: true; afterBytes?: number }
+	| { hang: true }
+	| { delayMs: number };
+
+export interface ImageServer {
+	/** http://127.0.0.1:PORT */
+	url: string;
+	/** url + '/v1' */
+	baseUrl: string;
+	apiKey: string;
+	/** Every request received, in arrival order (the same array instance for the server's life). */
+	requests: RecordedRequest[];
+	stats: ImageServerStats;
+	/** Change behaviour at runtime. */
+	set(opts: Partial<ImageServerOptions>): void;
+	/** Queue one-off answers for the next generation requests (consumed in order, before anything else). */
+	script(...steps: ScriptStep[]): void;
+	/** Clear requests, stats, scripts, per-prompt counters and the rate-limit window. */
+	reset(): void;
+	/** Stop listening and destroy every open socket (keep-alive and hanging ones too). */
+	close(): Promise<void>;
+}
