@@ -8,6 +8,11 @@
  *
  * Node types come from the BUILT package (package.json "n8n" -> dist/), loaded with n8n-core's
  * PackageDirectoryLoader, plus the test fixtures (see ./node-types.ts).
+ *
+ * Known jest limit: n8n-core's prepareBinaryData(buffer) WITHOUT a mime type (and without a file
+ * name with an extension) sniffs the type with `await import('file-type')` (ESM); under jest that
+ * fails with "A dynamic import callback was invoked without --experimental-vm-modules" unless jest
+ * runs with NODE_OPTIONS=--experimental-vm-modules. Real n8n is not affected.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -36,7 +41,7 @@ import type {
 } from 'n8n-workflow';
 import { createRunExecutionData, VersionedNodeType, Workflow } from 'n8n-workflow';
 
-import { getBinaryDataMode, setBinaryDataMode, type BinaryDataMode } from './binary';
+import { setBinaryDataMode, type BinaryDataMode } from './binary';
 import { HarnessCredentialsHelper } from './credentials-helper';
 import { type HarnessTypes, loadPackageNodeTypes } from './node-types';
 
@@ -78,7 +83,7 @@ export interface RunOptions {
 	settings?: IWorkflowSettings;
 	/** Execution mode. Default 'manual'. */
 	mode?: WorkflowExecuteMode;
-	/** n8n-core binary data mode. Default: keep the current one ('default' = in memory, if never set). */
+	/** n8n-core binary data mode for this run: 'default' (in memory, the default here) or 'filesystem' (n8n 2.x's own default). */
 	binaryDataMode?: BinaryDataMode;
 	pinData?: IPinData;
 	staticData?: IDataObject;
@@ -164,8 +169,7 @@ function normalizeNodes(nodes: RunOptions['nodes']): INode[] {
 /** Run a workflow from `startNode` through n8n-core's WorkflowExecute.processRunExecutionData. */
 export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
 	const nodeTypes = opts.nodeTypes ?? getDefaultTypes();
-	if (opts.binaryDataMode) await setBinaryDataMode(opts.binaryDataMode);
-	else if (getBinaryDataMode() === undefined) await setBinaryDataMode('default');
+	await setBinaryDataMode(opts.binaryDataMode ?? 'default');
 
 	const mode = opts.mode ?? 'manual';
 	const executionId = String(++executionCounter);
