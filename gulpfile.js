@@ -1,9 +1,9 @@
-// Copies the node and credential icons next to the compiled code, where n8n looks for them.
+// Copies the icons next to the compiled code, where n8n looks for them (paths in the
+// node and credential classes are relative to dist/nodes/<Node>/ and dist/credentials/).
 const { src, dest } = require('gulp');
 
 function copyIcons() {
-	src('nodes/**/*.{png,svg}', { encoding: false }).pipe(dest('dist/nodes'));
-	return src('credentials/**/*.{png,svg}', { encoding: false }).pipe(dest('dist/credentials'));
+	return src('icons/**/*.{png,svg}', { encoding: false }).pipe(dest('dist/icons'));
 }
 
 exports['build:icons'] = copyIcons;

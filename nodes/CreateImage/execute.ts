@@ -1,0 +1,146 @@
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
+
+import type { ModelFamily } from './models';
+import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from './output';
+import { readConcurrency, readItemConfig, type ItemConfig } from './parameters';
+import { planRequests } from './request';
+import { resolveEndpoint, type AuthenticationType, type Endpoint } from './transport/endpoint';
+import { buildApiError } from './transport/errors';
+import { sendApiRequest, type ApiAnswer, type SendSettings } from './transport/http';
+import { AdaptiveLimiter, throwIfAborted } from './transport/limiter';
+import { validateItem } from './validate';
+
+interface ItemPlan {
+	config: ItemConfig;
+	family?: ModelFamily;
+	bodies: IDataObject[];
+}
+
+type ItemOutcome = { items: INodeExecutionData[] } | { error: NodeApiError | NodeOperationError };
+
+function errorItem(itemIndex: number, error: NodeApiError | NodeOperationError): INodeExecutionData {
+	return {
+		json: { error: error.message, ...(error.description ? { details: error.description } : {}) },
+		error,
+		pairedItem: { item: itemIndex },
+	};
+}
+
+/** Reads and checks every item before anything is sent: bad input costs nothing. */
+function planItems(
+	ctx: IExecuteFunctions,
+	itemCount: number,
+	endpoint: Endpoint,
+	continueOnFail: boolean,
+): Array<ItemPlan | NodeOperationError> {
+	const plans: Array<ItemPlan | NodeOperationError> = [];
+	for (let itemIndex = 0; itemIndex < itemCount; itemIndex++) {
+		try {
+			const config = readItemConfig(ctx, itemIndex);
+			const family = validateItem(ctx, itemIndex, config, endpoint.limits);
+			const bodies = planRequests(config, family, endpoint.generation(config.model).modelInBody);
+			plans.push({ config, family, bodies });
+		} catch (error) {
+			const nodeError =
+				error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+			if (!continueOnFail) throw nodeError;
+			plans.push(nodeError);
+		}
+	}
+	return plans;
+}
+
+/** Runs one item: its requests (split `n` included) in parallel within the shared bound. */
+async function runItem(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	plan: ItemPlan,
+	endpoint: Endpoint,
+	limiter: AdaptiveLimiter,
+	signal: AbortSignal | undefined,
+): Promise<INodeExecutionData[]> {
+	const { config } = plan;
+	const settings: SendSettings = {
+		itemIndex,
+		timeout: config.timeout,
+		maxRetries: config.maxRetries,
+		limiter,
+		signal,
+	};
+	const target = endpoint.generation(config.model);
+	const send = async (body: IDataObject): Promise<{ answer: ApiAnswer; receivedAt: number }> => {
+		const answer = await sendApiRequest(ctx, endpoint, { method: 'POST', url: target.url, qs: target.qs, body }, settings);
+		return { answer, receivedAt: Date.now() };
+	};
+
+	if (config.resultFormat === 'rawResponse') {
+		const answers = await Promise.all(plan.bodies.map(async (body) => (await send(body)).answer));
+		return rawItems(itemIndex, answers);
+	}
+
+	const perRequest = await Promise.all(
+		plan.bodies.map(async (body): Promise<MadeImage[]> => {
+			const { answer, receivedAt } = await send(body);
+			if (answer.status >= 400) {
+				throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts);
+			}
+			return await imagesFromAnswer(ctx, config, answer, receivedAt, settings);
+		}),
+	);
+	return await imageItems(ctx, itemIndex, config, perRequest.flat());
+}
+
+/**
+ * The node's execution: every item is one request configuration. Items run in parallel
+ * within a shared, adaptive concurrency bound; output keeps input order, then image order.
+ * Returns [Result, Configuration].
+ */
+export async function createImages(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const inputItems = ctx.getInputData();
+	const configuration = inputItems.map((item, itemIndex) => ({ ...item, pairedItem: { item: itemIndex } }));
+	if (inputItems.length === 0) return [[], configuration];
+
+	const continueOnFail = ctx.continueOnFail();
+	const authentication = ctx.getNodeParameter('authentication', 0, 'openAiImagesApi') as AuthenticationType;
+	const endpoint = await resolveEndpoint(ctx, authentication);
+	const plans = planItems(ctx, inputItems.length, endpoint, continueOnFail);
+
+	const cancel = ctx.getExecutionCancelSignal();
+	// Stops new requests once the node is failing anyway (stop-on-error), or when the execution is cancelled.
+	const stop = new AbortController();
+	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
+	const limiter = new AdaptiveLimiter(readConcurrency(ctx), signal);
+
+	const outcomes = plans.map(async (plan, itemIndex): Promise<ItemOutcome> => {
+		if (plan instanceof NodeOperationError) return { error: plan };
+		try {
+			return { items: await runItem(ctx, itemIndex, plan, endpoint, limiter, signal) };
+		} catch (error) {
+			throwIfAborted(cancel);
+			const nodeError =
+				error instanceof NodeApiError || error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+			if (!continueOnFail) {
+				stop.abort(nodeError);
+				throw nodeError;
+			}
+			return { error: nodeError };
+		}
+	});
+
+	const settled = await Promise.all(outcomes);
+	throwIfAborted(cancel);
+	const results = settled.flatMap((outcome, itemIndex) =>
+		'items' in outcome ? outcome.items : [errorItem(itemIndex, outcome.error)],
+	);
+	return [results, configuration];
+}

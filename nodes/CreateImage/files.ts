@@ -1,0 +1,51 @@
+/** What an image file is (from its first bytes), and what to call it. */
+
+export interface FileType {
+	mimeType: string;
+	extension: string;
+}
+
+const BY_FORMAT: Record<string, FileType> = {
+	png: { mimeType: 'image/png', extension: 'png' },
+	jpeg: { mimeType: 'image/jpeg', extension: 'jpg' },
+	jpg: { mimeType: 'image/jpeg', extension: 'jpg' },
+	webp: { mimeType: 'image/webp', extension: 'webp' },
+	gif: { mimeType: 'image/gif', extension: 'gif' },
+	svg: { mimeType: 'image/svg+xml', extension: 'svg' },
+};
+
+const startsWith = (data: Buffer, bytes: number[], offset = 0) =>
+	data.length >= offset + bytes.length && bytes.every((byte, i) => data[offset + i] === byte);
+
+/** The type the bytes say they are; else the declared content type; else the requested format. */
+export function detectFileType(data: Buffer, contentType?: string, requestedFormat?: string): FileType {
+	if (startsWith(data, [0x89, 0x50, 0x4e, 0x47])) return BY_FORMAT.png;
+	if (startsWith(data, [0xff, 0xd8, 0xff])) return BY_FORMAT.jpeg;
+	if (startsWith(data, [0x52, 0x49, 0x46, 0x46]) && startsWith(data, [0x57, 0x45, 0x42, 0x50], 8)) {
+		return BY_FORMAT.webp;
+	}
+	if (startsWith(data, [0x47, 0x49, 0x46, 0x38])) return BY_FORMAT.gif;
+	const head = data.subarray(0, 256).toString('utf8').trimStart();
+	if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return BY_FORMAT.svg;
+	const declared = contentType?.split(';')[0].trim().toLowerCase();
+	const byContentType = Object.values(BY_FORMAT).find((type) => type.mimeType === declared);
+	return byContentType ?? BY_FORMAT[requestedFormat ?? ''] ?? BY_FORMAT.png;
+}
+
+/**
+ * The file name: the user's (with the extension of the real type added when it has none,
+ * and the image index when the item makes several images), else image_ITEM_INDEX.ext.
+ */
+export function fileNameFor(
+	userName: string,
+	itemIndex: number,
+	imageIndex: number,
+	imageCount: number,
+	type: FileType,
+): string {
+	if (!userName) return `image_${itemIndex}_${imageIndex}.${type.extension}`;
+	const match = /^(.*?)(\.[A-Za-z0-9]{1,5})?$/.exec(userName)!;
+	const stem = match[1] || 'image';
+	const extension = match[2] ?? `.${type.extension}`;
+	return imageCount > 1 ? `${stem}_${imageIndex}${extension}` : `${stem}${extension}`;
+}

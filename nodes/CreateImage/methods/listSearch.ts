@@ -1,0 +1,75 @@
+import {
+	NodeApiError,
+	type JsonObject,
+	type ILoadOptionsFunctions,
+	type INodeListSearchItems,
+	type INodeListSearchResult,
+} from 'n8n-workflow';
+
+import { findModelFamily, isImageModelId, MODEL_FAMILIES } from '../models';
+import { resolveEndpoint, type AuthenticationType } from '../transport/endpoint';
+
+interface ListedModel {
+	id?: string;
+	model?: string;
+	name?: string;
+}
+
+/** Current families first (table order), then retired ones, then other image-like ids, then the rest. */
+function rank(id: string): number {
+	const family = findModelFamily(id);
+	if (family) {
+		const order = MODEL_FAMILIES.indexOf(family);
+		const retired = family.retirement && family.retirement.date <= new Date().toISOString().slice(0, 10);
+		return (retired ? 100 : 0) + order;
+	}
+	return isImageModelId(id) ? 200 : 300;
+}
+
+function describe(id: string, deploymentModel?: string): string {
+	const family = findModelFamily(deploymentModel ?? id);
+	const notes: string[] = [];
+	if (deploymentModel && deploymentModel !== id) notes.push(deploymentModel);
+	if (family?.retirement) {
+		const past = family.retirement.date <= new Date().toISOString().slice(0, 10);
+		notes.push(`${past ? 'retired' : 'retires'} ${family.retirement.date}`);
+	}
+	return notes.length ? `${id} (${notes.join(', ')})` : id;
+}
+
+/**
+ * The model list: for OpenAI, its image models; for Azure, the deployments (where the API
+ * lists them); for any other server, every model it lists. Image models come first.
+ */
+export async function searchModels(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+	const authentication = this.getNodeParameter('authentication', 'openAiImagesApi') as AuthenticationType;
+	const endpoint = await resolveEndpoint(this, authentication);
+	let listed: ListedModel[] = [];
+	for (const request of endpoint.modelLists) {
+		try {
+			const body = (await this.helpers.httpRequestWithAuthentication.call(this, endpoint.credentialType, {
+				method: 'GET',
+				...request,
+				json: true,
+				timeout: 30_000,
+				sendCredentialsOnCrossOriginRedirect: false,
+			})) as { data?: ListedModel[] } | ListedModel[];
+			listed = Array.isArray(body) ? body : (body?.data ?? []);
+			break;
+		} catch (error) {
+			if (request === endpoint.modelLists[endpoint.modelLists.length - 1]) {
+				throw new NodeApiError(this.getNode(), error as JsonObject);
+			}
+		}
+	}
+	const models = listed
+		.map((entry) => ({ id: String(entry.id ?? entry.name ?? ''), model: entry.model }))
+		.filter(({ id }) => id)
+		.filter(({ id, model }) => endpoint.kind !== 'openai' || isImageModelId(model ?? id));
+	const needle = filter?.toLowerCase();
+	const results: INodeListSearchItems[] = models
+		.filter(({ id, model }) => !needle || id.toLowerCase().includes(needle) || model?.toLowerCase().includes(needle))
+		.sort((a, b) => rank(a.model ?? a.id) - rank(b.model ?? b.id) || a.id.localeCompare(b.id))
+		.map(({ id, model }) => ({ name: describe(id, model), value: id }));
+	return { results };
+}

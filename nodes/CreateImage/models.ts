@@ -1,0 +1,198 @@
+/**
+ * What the node knows about image models, as data: one row per model family.
+ * Adding a model is adding a row (see ../../shared/notes/images-api.md for the facts).
+ * Model ids that match no row pass through with only the universal checks.
+ */
+
+/** The node's option names (keys of the `options` collection) that depend on the model. */
+export type ModelOption =
+	| 'style'
+	| 'background'
+	| 'outputFormat'
+	| 'outputCompression'
+	| 'moderation'
+	| 'responseFormat';
+
+/** gpt-image-2's size rule: any WxH within these bounds, or `auto`. */
+export interface SizeRule {
+	multipleOf: number;
+	maxEdge: number;
+	maxAspectRatio: number;
+	minPixels: number;
+	maxPixels: number;
+}
+
+export interface ModelFamily {
+	/** Shown in messages and in the model list. */
+	name: string;
+	/** Anchored pattern over model ids (dated snapshots included). */
+	pattern: string;
+	/** Set when the provider has shut the family down (or announced the date). */
+	retirement?: { date: string; replacement: string };
+	promptMaxLength: number;
+	/** Most images one request may ask for; the node splits larger `n` into several requests. */
+	maxImagesPerRequest: number;
+	maxImages: number;
+	/** Accepted sizes: a list, or a rule for WxH (with `auto`). */
+	sizes: readonly string[] | SizeRule;
+	qualities: readonly string[];
+	styles?: readonly string[];
+	outputFormats?: readonly string[];
+	/** `response_format` values (DALL-E); GPT image models always answer b64_json. */
+	responseFormats?: readonly string[];
+	options: readonly ModelOption[];
+	/** What the response carries, for the documentation and the list. */
+	returns: { revisedPrompt: boolean; usage: boolean };
+}
+
+const SNAPSHOT = '(-\\d{4}-\\d{2}-\\d{2})?';
+const GPT_IMAGE_OPTIONS: readonly ModelOption[] = [
+	'background',
+	'outputFormat',
+	'outputCompression',
+	'moderation',
+];
+const GPT_IMAGE_1_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
+const GPT_IMAGE_QUALITIES = ['auto', 'low', 'medium', 'high'] as const;
+const GPT_IMAGE_FORMATS = ['png', 'jpeg', 'webp'] as const;
+
+export const GPT_IMAGE_2_SIZE_RULE: SizeRule = {
+	multipleOf: 16,
+	maxEdge: 3840,
+	maxAspectRatio: 3,
+	minPixels: 655_360,
+	maxPixels: 8_294_400,
+};
+
+const gptImage = {
+	promptMaxLength: 32000,
+	maxImagesPerRequest: 10,
+	maxImages: 10,
+	outputFormats: GPT_IMAGE_FORMATS,
+	options: GPT_IMAGE_OPTIONS,
+	returns: { revisedPrompt: false, usage: true },
+} as const;
+
+export const MODEL_FAMILIES: readonly ModelFamily[] = [
+	{
+		name: 'gpt-image-2',
+		pattern: `^gpt-image-2${SNAPSHOT}$`,
+		...gptImage,
+		sizes: GPT_IMAGE_2_SIZE_RULE,
+		qualities: GPT_IMAGE_QUALITIES,
+	},
+	{
+		name: 'gpt-image-2.5',
+		pattern: `^gpt-image-2\\.5-(flare|sunburst)${SNAPSHOT}$`,
+		...gptImage,
+		sizes: GPT_IMAGE_2_SIZE_RULE,
+		qualities: [...GPT_IMAGE_QUALITIES, 'xhigh', 'max'],
+	},
+	{
+		name: 'gpt-image-2.6',
+		pattern: `^gpt-image-2\\.6-(flare|sunburst)${SNAPSHOT}$`,
+		...gptImage,
+		sizes: GPT_IMAGE_2_SIZE_RULE,
+		qualities: [...GPT_IMAGE_QUALITIES, 'xhigh', 'max'],
+		outputFormats: [...GPT_IMAGE_FORMATS, 'gif', 'svg'],
+	},
+	{
+		name: 'gpt-image-1',
+		pattern: `^gpt-image-1${SNAPSHOT}$`,
+		retirement: { date: '2026-10-23', replacement: 'gpt-image-2' },
+		...gptImage,
+		sizes: GPT_IMAGE_1_SIZES,
+		qualities: GPT_IMAGE_QUALITIES,
+	},
+	{
+		name: 'gpt-image-1-mini / gpt-image-1.5 / chatgpt-image-latest',
+		pattern: `^(gpt-image-1-mini|gpt-image-1\\.5|chatgpt-image-latest)${SNAPSHOT}$`,
+		retirement: { date: '2026-12-01', replacement: 'gpt-image-2' },
+		...gptImage,
+		sizes: GPT_IMAGE_1_SIZES,
+		qualities: GPT_IMAGE_QUALITIES,
+	},
+	{
+		name: 'dall-e-3',
+		pattern: '^dall-e-3$',
+		retirement: { date: '2026-05-12', replacement: 'gpt-image-2' },
+		promptMaxLength: 4000,
+		maxImagesPerRequest: 1,
+		maxImages: 10,
+		sizes: ['1024x1024', '1792x1024', '1024x1792'],
+		qualities: ['standard', 'hd'],
+		styles: ['vivid', 'natural'],
+		responseFormats: ['url', 'b64_json'],
+		options: ['style', 'responseFormat'],
+		returns: { revisedPrompt: true, usage: false },
+	},
+	{
+		name: 'dall-e-2',
+		pattern: '^dall-e-2$',
+		retirement: { date: '2026-05-12', replacement: 'gpt-image-2' },
+		promptMaxLength: 1000,
+		maxImagesPerRequest: 10,
+		maxImages: 10,
+		sizes: ['256x256', '512x512', '1024x1024'],
+		qualities: ['standard'],
+		responseFormats: ['url', 'b64_json'],
+		options: ['responseFormat'],
+		returns: { revisedPrompt: false, usage: false },
+	},
+];
+
+const compiled = MODEL_FAMILIES.map((family) => ({ family, regex: new RegExp(family.pattern) }));
+
+/** The family a model id belongs to, or undefined for ids the node does not know. */
+export function findModelFamily(modelId: string): ModelFamily | undefined {
+	return compiled.find(({ regex }) => regex.test(modelId))?.family;
+}
+
+/** True for ids that look like image models, known or not (for sorting the model list). */
+export function isImageModelId(modelId: string): boolean {
+	return findModelFamily(modelId) !== undefined || /image|dall-e/i.test(modelId);
+}
+
+/** The families for which an option does not apply: the settings panel hides it for them. */
+export function familiesWithout(option: ModelOption): ModelFamily[] {
+	return MODEL_FAMILIES.filter((family) => !family.options.includes(option));
+}
+
+export function isSizeRule(sizes: ModelFamily['sizes']): sizes is SizeRule {
+	return !Array.isArray(sizes);
+}
+
+/** Checks a WxH size against a rule; returns what is wrong, or undefined when it fits. */
+export function checkSizeRule(size: string, rule: SizeRule): string | undefined {
+	if (size === 'auto') return undefined;
+	const match = /^(\d+)x(\d+)$/.exec(size);
+	if (!match) return 'it is not WIDTHxHEIGHT (e.g. 1536x1024) or auto';
+	const [width, height] = [Number(match[1]), Number(match[2])];
+	if (width % rule.multipleOf !== 0 || height % rule.multipleOf !== 0) {
+		return `both edges must be multiples of ${rule.multipleOf}`;
+	}
+	if (Math.max(width, height) > rule.maxEdge) return `the longest edge must be at most ${rule.maxEdge}`;
+	if (Math.max(width, height) > rule.maxAspectRatio * Math.min(width, height)) {
+		return `the aspect ratio must be between 1:${rule.maxAspectRatio} and ${rule.maxAspectRatio}:1`;
+	}
+	const pixels = width * height;
+	if (pixels < rule.minPixels || pixels > rule.maxPixels) {
+		return `the total pixels must be between ${rule.minPixels.toLocaleString('en-US')} and ${rule.maxPixels.toLocaleString('en-US')}`;
+	}
+	return undefined;
+}
+
+/** Sizes offered in the settings panel for a rule-based family (any other valid WxH works too). */
+export const SIZE_PRESETS = [
+	'auto',
+	'1024x1024',
+	'1536x1024',
+	'1024x1536',
+	'2048x2048',
+	'2048x1152',
+	'1152x2048',
+	'2560x1440',
+	'1440x2560',
+	'3840x2160',
+	'2160x3840',
+] as const;

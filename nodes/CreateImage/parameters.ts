@@ -1,0 +1,143 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeParameterResourceLocator,
+} from 'n8n-workflow';
+
+import {
+	DEFAULT_CONCURRENCY,
+	DEFAULT_MAX_RETRIES,
+	DEFAULT_TIMEOUT_MS,
+	MAX_CONCURRENCY,
+	MAX_RETRIES,
+	MAX_TIMEOUT_MS,
+} from './description';
+
+export type ResultFormat = 'images' | 'rawResponse';
+
+/** The image parameters of one request, as the user set them (node names, not API names). */
+export interface ImageOptions {
+	n?: number;
+	size?: string;
+	quality?: string;
+	style?: string;
+	background?: string;
+	outputFormat?: string;
+	outputCompression?: number;
+	moderation?: string;
+	responseFormat?: string;
+	user?: string;
+}
+
+/** One input item's configuration, resolved from its expressions. */
+export interface ItemConfig extends ImageOptions {
+	model: string;
+	prompt: string;
+	resultFormat: ResultFormat;
+	binaryPropertyName: string;
+	fileName: string;
+	extraBody: IDataObject;
+	timeout: number;
+	maxRetries: number;
+}
+
+/** Where each option lives in the request body, and how the panel names it. */
+export const OPTION_FIELDS: Record<keyof ImageOptions, { apiName: string; label: string }> = {
+	n: { apiName: 'n', label: 'Number of Images' },
+	size: { apiName: 'size', label: 'Size' },
+	quality: { apiName: 'quality', label: 'Quality' },
+	style: { apiName: 'style', label: 'Style' },
+	background: { apiName: 'background', label: 'Background' },
+	outputFormat: { apiName: 'output_format', label: 'Output Format' },
+	outputCompression: { apiName: 'output_compression', label: 'Output Compression' },
+	moderation: { apiName: 'moderation', label: 'Moderation' },
+	responseFormat: { apiName: 'response_format', label: 'Response Format' },
+	user: { apiName: 'user', label: 'User' },
+};
+
+const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions>;
+
+/** A problem with one field of one item, found before anything is sent. */
+export class ItemInputError extends NodeOperationError {}
+
+function inputError(ctx: IExecuteFunctions, itemIndex: number, field: string, message: string) {
+	return new ItemInputError(ctx.getNode(), `[item ${itemIndex}] ${field}: ${message}`, {
+		itemIndex,
+	});
+}
+
+function readModel(ctx: IExecuteFunctions, itemIndex: number): string {
+	const raw = ctx.getNodeParameter('model', itemIndex) as INodeParameterResourceLocator | string;
+	const value = typeof raw === 'object' && raw !== null ? raw.value : raw;
+	const model = typeof value === 'string' ? value.trim() : String(value ?? '').trim();
+	if (!model) {
+		throw inputError(ctx, itemIndex, 'Model', 'no model is set; choose one from the list or type its ID (e.g. gpt-image-2)');
+	}
+	return model;
+}
+
+function readExtraBody(ctx: IExecuteFunctions, itemIndex: number, raw: unknown): IDataObject {
+	if (raw === undefined || raw === null || raw === '') return {};
+	let value = raw;
+	if (typeof raw === 'string') {
+		try {
+			value = JSON.parse(raw);
+		} catch (error) {
+			throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `${(error as Error).message}; expected a JSON object such as {"partial_images": 0}`);
+		}
+	}
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `expected a JSON object such as {"partial_images": 0}, got ${JSON.stringify(value)}`);
+	}
+	return value as IDataObject;
+}
+
+function boundedInteger(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	label: string,
+	value: unknown,
+	fallback: number,
+	min: number,
+	max: number,
+): number {
+	if (value === undefined || value === null || value === '') return fallback;
+	const number = Number(value);
+	if (!Number.isInteger(number) || number < min || number > max) {
+		throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not accepted; expected a whole number from ${min} to ${max}`);
+	}
+	return number;
+}
+
+/** Reads one item's parameters (expressions resolve per item); throws ItemInputError. */
+export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemConfig {
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const config: ItemConfig = {
+		model: readModel(ctx, itemIndex),
+		prompt: String(ctx.getNodeParameter('prompt', itemIndex, '') ?? ''),
+		resultFormat: ctx.getNodeParameter('resultFormat', itemIndex, 'images') as ResultFormat,
+		binaryPropertyName: String(options.binaryPropertyName ?? 'data').trim(),
+		fileName: String(options.fileName ?? '').trim(),
+		extraBody: readExtraBody(ctx, itemIndex, options.extraBody),
+		timeout: boundedInteger(ctx, itemIndex, 'Request Timeout', options.timeout, DEFAULT_TIMEOUT_MS, 1000, MAX_TIMEOUT_MS),
+		maxRetries: boundedInteger(ctx, itemIndex, 'Max Retries', options.maxRetries, DEFAULT_MAX_RETRIES, 0, MAX_RETRIES),
+	};
+	if (!config.binaryPropertyName) {
+		throw inputError(ctx, itemIndex, 'Put Output File in Field', 'is empty; give the name of a binary field, e.g. data');
+	}
+	for (const key of IMAGE_OPTION_KEYS) {
+		const value = options[key];
+		if (value === undefined || value === null || value === '') continue;
+		(config as unknown as IDataObject)[key] = typeof value === 'string' ? value.trim() : value;
+	}
+	return config;
+}
+
+/** The node-wide concurrency (read once, from the first item). */
+export function readConcurrency(ctx: IExecuteFunctions): number {
+	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	return boundedInteger(ctx, 0, 'Concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+}
+
+export { inputError };

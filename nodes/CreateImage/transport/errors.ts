@@ -1,0 +1,132 @@
+import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
+
+import { findModelFamily } from '../models';
+
+/** What an error answer says, whatever its shape (OpenAI, Azure, FastAPI, plain text, HTML). */
+export interface ApiErrorDetails {
+	message: string;
+	code?: string;
+	type?: string;
+	param?: string;
+	/** Azure content filter: the categories that fired. */
+	filteredCategories?: string[];
+}
+
+const MAX_TEXT = 500;
+
+function clip(text: string): string {
+	const oneLine = text.replace(/\s+/g, ' ').trim();
+	return oneLine.length > MAX_TEXT ? `${oneLine.slice(0, MAX_TEXT)}…` : oneLine;
+}
+
+function textOf(value: unknown): string | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Text of an HTML page: its title and visible text, without tags. */
+function htmlText(html: string): string {
+	const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
+	const body = html
+		.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+		.replace(/<[^>]+>/g, ' ')
+		.replace(/&nbsp;/g, ' ');
+	const text = clip(body);
+	return title && !text.startsWith(title.trim()) ? `${title.trim()}: ${text}` : text;
+}
+
+function filteredCategories(results: unknown): string[] | undefined {
+	if (!results || typeof results !== 'object') return undefined;
+	const fired = Object.entries(results as Record<string, { filtered?: boolean; severity?: string }>)
+		.filter(([, result]) => result && typeof result === 'object' && result.filtered)
+		.map(([category, result]) => (result.severity ? `${category} (${result.severity})` : category));
+	return fired.length ? fired : undefined;
+}
+
+export function describeApiError(body: unknown, status: number): ApiErrorDetails {
+	if (typeof body === 'string' || Buffer.isBuffer(body)) {
+		const text = body.toString();
+		if (/^\s*</.test(text)) return { message: htmlText(text) || `HTTP ${status}` };
+		try {
+			return describeApiError(JSON.parse(text), status);
+		} catch {
+			return { message: clip(text) || `HTTP ${status}` };
+		}
+	}
+	if (!body || typeof body !== 'object') return { message: `HTTP ${status} with an empty body` };
+	const object = body as JsonObject;
+	const error = object.error;
+	if (error && typeof error === 'object' && !Array.isArray(error)) {
+		const e = error as JsonObject;
+		const inner = (e.innererror ?? {}) as JsonObject;
+		return {
+			message: clip(textOf(e.message) ?? JSON.stringify(e)),
+			code: textOf(e.code),
+			type: textOf(e.type),
+			param: textOf(e.param),
+			filteredCategories: filteredCategories(inner.content_filter_results ?? e.content_filter_results),
+			...(inner.code ? { code: textOf(e.code), type: textOf(inner.code) } : {}),
+		};
+	}
+	if (typeof error === 'string') return { message: clip(error) };
+	if ('detail' in object) {
+		const detail = object.detail;
+		if (Array.isArray(detail)) {
+			const parts = detail.map((d) => {
+				const entry = (d ?? {}) as JsonObject;
+				const where = Array.isArray(entry.loc) ? `${entry.loc.join('.')}: ` : '';
+				return `${where}${textOf(entry.msg) ?? JSON.stringify(d)}`;
+			});
+			return { message: clip(parts.join('; ')) };
+		}
+		return { message: clip(textOf(detail) ?? `HTTP ${status}`) };
+	}
+	if (typeof object.message === 'string') return { message: clip(object.message) };
+	return { message: clip(JSON.stringify(body)) };
+}
+
+const RETIRED_HINT = /model_not_found|does not exist|not found|deprecated|shut down|no longer/i;
+
+/** The error message for an HTTP error answer, with the retirement of known models explained. */
+export function apiErrorMessage(details: ApiErrorDetails, status: number, model: string): string {
+	const family = findModelFamily(model);
+	const retired =
+		family?.retirement &&
+		(status === 404 || status === 400) &&
+		(details.code === 'model_not_found' || RETIRED_HINT.test(details.message));
+	let message = details.message;
+	if (retired) {
+		const { date, replacement } = family.retirement!;
+		message = `The model "${model}" was retired by OpenAI on ${date}; use ${replacement} instead (the API answered: ${details.message})`;
+	}
+	if (details.filteredCategories?.length) {
+		message += ` [content filter: ${details.filteredCategories.join(', ')}]`;
+	}
+	return message;
+}
+
+export function buildApiError(
+	node: INode,
+	itemIndex: number,
+	status: number,
+	body: unknown,
+	model: string,
+	attempts: number,
+): NodeApiError {
+	const details = describeApiError(body, status);
+	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+	const message = `${apiErrorMessage(details, status, model)}${attemptsNote}`;
+	const descriptionParts = [
+		`HTTP ${status}`,
+		details.type && `type: ${details.type}`,
+		details.code && `code: ${details.code}`,
+		details.param && `param: ${details.param}`,
+	].filter(Boolean);
+	const error = new NodeApiError(
+		node,
+		{ message, status, ...(details.code ? { code: details.code } : {}) } as JsonObject,
+		{ message, description: descriptionParts.join(', '), httpCode: String(status), itemIndex },
+	);
+	error.context.apiError = { status, ...details, attempts } as unknown as JsonObject;
+	return error;
+}

@@ -1,0 +1,226 @@
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type IHttpRequestOptions,
+	type JsonObject,
+} from 'n8n-workflow';
+
+import type { Endpoint } from './endpoint';
+import { describeApiError } from './errors';
+import { abortableSleep, type AdaptiveLimiter } from './limiter';
+import {
+	backoffMs,
+	header,
+	isRetryableConnectionError,
+	isRetryableStatus,
+	MAX_HONOURED_WAIT_MS,
+	providerWaitMs,
+	type Headers,
+} from './retry';
+
+/** A final HTTP answer (any status), after retries. */
+export interface ApiAnswer {
+	status: number;
+	headers: Headers;
+	body: unknown;
+	attempts: number;
+}
+
+export interface SendSettings {
+	itemIndex: number;
+	timeout: number;
+	maxRetries: number;
+	limiter: AdaptiveLimiter;
+	signal?: AbortSignal;
+}
+
+interface FullResponse {
+	body: unknown;
+	headers: Headers;
+	statusCode: number;
+}
+
+/** The code and message of a failure that never produced an HTTP answer. */
+export function connectionFailure(error: unknown): { code?: string; message: string } {
+	let current = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+	let code: string | undefined;
+	let message = '';
+	for (let depth = 0; current && depth < 5; depth++) {
+		if (!code && typeof current.code === 'string' && /^[A-Z_]+$/.test(current.code)) code = current.code;
+		if (!message && typeof current.message === 'string') message = current.message;
+		current = current.cause as typeof current;
+	}
+	return { code, message: message || String(error) };
+}
+
+function connectionError(
+	ctx: IExecuteFunctions,
+	settings: SendSettings,
+	endpoint: Endpoint,
+	error: unknown,
+	attempts: number,
+): NodeApiError {
+	const { code, message } = connectionFailure(error);
+	const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message);
+	const what = timedOut
+		? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
+		: `Could not reach ${endpoint.origin}: ${code ?? message}`;
+	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+	return new NodeApiError(
+		ctx.getNode(),
+		{ message: what, ...(code ? { code } : {}) } as JsonObject,
+		{
+			message: `${what}${attemptsNote}`,
+			description: timedOut
+				? 'Large or high-quality images can take minutes: raise Options › Request Timeout, or Max Retries.'
+				: message,
+			itemIndex: settings.itemIndex,
+		},
+	);
+}
+
+/**
+ * Sends one request through n8n's authenticated HTTP helper, retrying only this request
+ * (408/409/429/5xx, lost connections, timeouts) and honouring the provider's wait hints.
+ * Answers of any status are returned; only transport failures throw.
+ */
+export async function sendApiRequest(
+	ctx: IExecuteFunctions,
+	endpoint: Endpoint,
+	request: { method: 'GET' | 'POST'; url: string; qs?: IDataObject; body?: IDataObject },
+	settings: SendSettings,
+): Promise<ApiAnswer> {
+	const { limiter, signal, maxRetries } = settings;
+	for (let attempt = 1; ; attempt++) {
+		const options: IHttpRequestOptions = {
+			...request,
+			json: true,
+			timeout: settings.timeout,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			// The key goes to the API's host only, never to a host it redirects to.
+			sendCredentialsOnCrossOriginRedirect: false,
+		};
+		let response: FullResponse;
+		try {
+			response = (await limiter.run(
+				async () => await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options),
+			)) as FullResponse;
+		} catch (error) {
+			if (signal?.aborted) throw cancelled(ctx, settings.itemIndex);
+			const { code, message } = connectionFailure(error);
+			if (attempt > maxRetries || !isRetryableConnectionError(code, message)) {
+				throw connectionError(ctx, settings, endpoint, error, attempt);
+			}
+			await abortableSleep(backoffMs(attempt - 1), signal);
+			continue;
+		}
+		const answer: ApiAnswer = {
+			status: response.statusCode,
+			headers: response.headers ?? {},
+			body: response.body,
+			attempts: attempt,
+		};
+		if (answer.status < 400) {
+			limiter.onSuccess();
+			return answer;
+		}
+		if (attempt > maxRetries || !isRetryableStatus(answer.status, describeApiError(answer.body, answer.status).code)) {
+			return answer;
+		}
+		const wait = providerWaitMs(answer.headers) ?? backoffMs(attempt - 1);
+		if (wait > MAX_HONOURED_WAIT_MS) return answer;
+		if (answer.status === 429) limiter.onRateLimited(wait);
+		await abortableSleep(wait, signal);
+	}
+}
+
+/** What the node throws for a request stopped by the execution's cancel (or by a failing sibling). */
+export function cancelled(ctx: IExecuteFunctions, itemIndex: number): NodeOperationError {
+	return new NodeOperationError(ctx.getNode(), 'The request was stopped: the execution was cancelled or another item failed', { itemIndex });
+}
+
+const MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024;
+
+type Download = { data: Buffer; contentType?: string } | { failure: string };
+
+/**
+ * Downloads an image URL returned by the API (DALL-E, LocalAI): without any credential,
+ * within the same concurrency bound, bounded in time and size. Data URLs are decoded.
+ */
+export async function downloadImage(
+	ctx: IExecuteFunctions,
+	url: string,
+	settings: SendSettings,
+): Promise<{ data: Buffer; contentType?: string }> {
+	const dataUrl = /^data:([^;,]+)?(;base64)?,(.*)$/s.exec(url);
+	if (dataUrl) {
+		const [, contentType, base64, payload] = dataUrl;
+		const data = base64 ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload));
+		return { data, contentType };
+	}
+	const fail = (message: string) => new NodeApiError(ctx.getNode(), { message } as JsonObject, { message, itemIndex: settings.itemIndex });
+	let origin: string;
+	try {
+		origin = new URL(url).origin;
+	} catch {
+		throw fail(`The answer's image URL is not a URL: ${url.slice(0, 100)}`);
+	}
+	for (let attempt = 1; ; attempt++) {
+		let download: Download;
+		try {
+			download = await settings.limiter.run(async () => await fetchBounded(ctx, url, origin, settings));
+		} catch (error) {
+			if (settings.signal?.aborted) throw cancelled(ctx, settings.itemIndex);
+			const { code, message } = connectionFailure(error);
+			if (attempt > settings.maxRetries || !isRetryableConnectionError(code, message)) {
+				throw fail(`Could not download the image from ${origin}: ${code ?? message}`);
+			}
+			await abortableSleep(backoffMs(attempt - 1), settings.signal);
+			continue;
+		}
+		if ('failure' in download) throw fail(download.failure);
+		return download;
+	}
+}
+
+async function fetchBounded(
+	ctx: IExecuteFunctions,
+	url: string,
+	origin: string,
+	settings: SendSettings,
+): Promise<Download> {
+	const response = (await ctx.helpers.httpRequest({
+		method: 'GET',
+		url,
+		encoding: 'stream',
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		timeout: Math.min(settings.timeout, 300_000),
+		maxRedirects: 5,
+		abortSignal: settings.signal,
+	})) as { body: AsyncIterable<Buffer> & { destroy?: () => void }; headers: Headers; statusCode: number };
+	const stream = response.body;
+	const tooLarge = `The image at ${origin} is over the ${MAX_DOWNLOAD_BYTES / 1024 / 1024} MiB limit`;
+	if (response.statusCode >= 400) {
+		stream.destroy?.();
+		return { failure: `Downloading the image from ${origin} failed with HTTP ${response.statusCode}` };
+	}
+	if (Number(header(response.headers, 'content-length')) > MAX_DOWNLOAD_BYTES) {
+		stream.destroy?.();
+		return { failure: tooLarge };
+	}
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of stream) {
+		size += chunk.length;
+		if (size > MAX_DOWNLOAD_BYTES) {
+			stream.destroy?.();
+			return { failure: tooLarge };
+		}
+		chunks.push(chunk);
+	}
+	return { data: Buffer.concat(chunks, size), contentType: header(response.headers, 'content-type') };
+}

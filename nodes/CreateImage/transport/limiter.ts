@@ -1,0 +1,116 @@
+import { sleep } from 'n8n-workflow';
+
+/** Resolves after `ms`, or rejects as soon as `signal` aborts (n8n-workflow's sleep cannot be cancelled). */
+export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+	if (ms <= 0) return;
+	throwIfAborted(signal);
+	if (!signal) return await sleep(ms);
+	let onAbort: (() => void) | undefined;
+	const aborted = new Promise<never>((_, reject) => {
+		onAbort = () => reject(abortError(signal));
+		signal.addEventListener('abort', onAbort, { once: true });
+	});
+	try {
+		await Promise.race([sleep(ms), aborted]);
+	} finally {
+		signal.removeEventListener('abort', onAbort!);
+	}
+}
+
+export class ExecutionCancelledError extends Error {
+	constructor() {
+		super('The execution was cancelled');
+		this.name = 'ExecutionCancelledError';
+	}
+}
+
+function abortError(signal: AbortSignal): Error {
+	return signal.reason instanceof Error ? signal.reason : new ExecutionCancelledError();
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+	if (signal?.aborted) throw abortError(signal);
+}
+
+/**
+ * Bounds the HTTP requests one node execution has in flight, and slows all of them down
+ * together when the provider pushes back (additive increase, multiplicative decrease):
+ * a 429 halves the allowance and pauses every new start until the provider's wait is over;
+ * each run of successes as long as the allowance raises it by one, up to the configured bound.
+ */
+export class AdaptiveLimiter {
+	private allowance: number;
+	private active = 0;
+	private pausedUntil = 0;
+	private successes = 0;
+	private readonly waiters: Array<() => void> = [];
+
+	constructor(
+		readonly maxConcurrency: number,
+		private readonly signal?: AbortSignal,
+	) {
+		this.allowance = maxConcurrency;
+		signal?.addEventListener('abort', () => this.wakeAll(), { once: true });
+	}
+
+	/** Requests allowed in flight right now (between 1 and maxConcurrency). */
+	get currentAllowance(): number {
+		return this.allowance;
+	}
+
+	async run<T>(task: () => Promise<T>): Promise<T> {
+		await this.acquire();
+		try {
+			return await task();
+		} finally {
+			this.release();
+		}
+	}
+
+	/** The provider answered 429: halve the allowance, and start nothing before `waitMs` is over. */
+	onRateLimited(waitMs: number): void {
+		this.allowance = Math.max(1, Math.floor(this.allowance / 2));
+		this.successes = 0;
+		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + waitMs);
+	}
+
+	onSuccess(): void {
+		if (this.allowance >= this.maxConcurrency) return;
+		if (++this.successes >= this.allowance) {
+			this.allowance++;
+			this.successes = 0;
+			this.wakeOne();
+		}
+	}
+
+	private async acquire(): Promise<void> {
+		for (;;) {
+			throwIfAborted(this.signal);
+			const pause = this.pausedUntil - Date.now();
+			if (pause > 0) {
+				await abortableSleep(pause, this.signal);
+				continue;
+			}
+			if (this.active < this.allowance) {
+				this.active++;
+				// Let the next waiter in too while there is room (after a pause, for instance).
+				if (this.active < this.allowance) this.wakeOne();
+				return;
+			}
+			await new Promise<void>((resolve) => this.waiters.push(resolve));
+		}
+	}
+
+	private release(): void {
+		this.active--;
+		this.wakeOne();
+	}
+
+	private wakeOne(): void {
+		this.waiters.shift()?.();
+	}
+
+	private wakeAll(): void {
+		for (const wake of this.waiters.splice(0)) wake();
+	}
+}

@@ -1,0 +1,56 @@
+/** When one HTTP request is worth sending again, and how long to wait first. */
+
+/** Waits longer than this are not sat out: the request fails and says what the provider asked. */
+export const MAX_HONOURED_WAIT_MS = 5 * 60_000;
+const BASE_DELAY_MS = 1_000;
+const MAX_BACKOFF_MS = 30_000;
+
+const RETRYABLE_CONNECTION_CODES = new Set([
+	'ECONNREFUSED',
+	'ECONNRESET',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ENETUNREACH',
+	'EHOSTUNREACH',
+	'ERR_STREAM_PREMATURE_CLOSE',
+	'UND_ERR_SOCKET',
+]);
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export function header(headers: Headers | undefined, name: string): string | undefined {
+	const value = headers?.[name] ?? headers?.[name.toLowerCase()];
+	return Array.isArray(value) ? value[0] : value;
+}
+
+/** 408, 409, 429 (except an exhausted quota) and 5xx are worth another try. */
+export function isRetryableStatus(status: number, errorCode: string | undefined): boolean {
+	if (status === 429) return errorCode !== 'insufficient_quota';
+	return status === 408 || status === 409 || status >= 500;
+}
+
+/** Connection failures and timeouts are worth another try; a cancelled execution is not. */
+export function isRetryableConnectionError(code: string | undefined, message: string): boolean {
+	if (code && RETRYABLE_CONNECTION_CODES.has(code)) return true;
+	return /socket hang up|timeout|timed out|ECONNRESET|ECONNREFUSED|aborted/i.test(message) && !/cancel/i.test(message);
+}
+
+/** The provider's own wait, from `retry-after-ms`, then `retry-after` (seconds or an HTTP date). */
+export function providerWaitMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+	const ms = Number.parseFloat(header(headers, 'retry-after-ms') ?? '');
+	if (Number.isFinite(ms) && ms >= 0) return ms;
+	const retryAfter = header(headers, 'retry-after')?.trim();
+	if (!retryAfter) return undefined;
+	if (/^\d+(\.\d+)?$/.test(retryAfter)) return Number.parseFloat(retryAfter) * 1000;
+	const date = Date.parse(retryAfter);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Exponential back-off with jitter: about 1 s, 2 s, 4 s ... up to 30 s, each up to 25 % shorter. */
+export function backoffMs(retryIndex: number, random = Math.random): number {
+	const base = Math.min(BASE_DELAY_MS * 2 ** retryIndex, MAX_BACKOFF_MS);
+	return Math.round(base * (1 - random() * 0.25));
+}

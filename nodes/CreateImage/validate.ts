@@ -1,0 +1,104 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import {
+	checkSizeRule,
+	findModelFamily,
+	isSizeRule,
+	type ModelFamily,
+	type ModelOption,
+} from './models';
+import { inputError, OPTION_FIELDS, type ImageOptions, type ItemConfig } from './parameters';
+
+/** What the chosen endpoint itself refuses, whatever the model (Azure: no webp). */
+export interface ProviderLimits {
+	name: string;
+	unsupportedOutputFormats: readonly string[];
+}
+
+const list = (values: readonly string[]) => values.join(', ');
+
+/**
+ * Checks one item's configuration against its model family, before any request is sent.
+ * Unknown model ids get only the universal checks. Throws ItemInputError naming the item,
+ * the field, the value and what would be accepted.
+ */
+export function validateItem(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	config: ItemConfig,
+	provider: ProviderLimits,
+): ModelFamily | undefined {
+	const fail = (field: keyof ImageOptions | 'prompt', message: string): never => {
+		const label = field === 'prompt' ? 'Prompt' : `Options › ${OPTION_FIELDS[field].label}`;
+		throw inputError(ctx, itemIndex, label, message);
+	};
+	const show = (value: unknown) => JSON.stringify(value);
+
+	if (!config.prompt.trim()) fail('prompt', 'is empty; describe the image to make');
+	if (config.n !== undefined && (!Number.isInteger(config.n) || config.n < 1)) {
+		fail('n', `${show(config.n)} is not accepted; expected a whole number of at least 1`);
+	}
+	if (config.outputFormat && provider.unsupportedOutputFormats.includes(config.outputFormat)) {
+		fail('outputFormat', `${show(config.outputFormat)} is not available on ${provider.name}`);
+	}
+
+	const family = findModelFamily(config.model);
+	if (!family) return undefined;
+	const model = config.model;
+
+	if (config.prompt.length > family.promptMaxLength) {
+		fail('prompt', `is ${config.prompt.length.toLocaleString('en-US')} characters long; ${model} takes at most ${family.promptMaxLength.toLocaleString('en-US')}`);
+	}
+	if (config.n !== undefined && config.n > family.maxImages) {
+		fail('n', `${config.n} is not accepted; ${model} takes 1 to ${family.maxImages}`);
+	}
+	for (const option of ['style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat'] as ModelOption[]) {
+		if (config[option] !== undefined && !family.options.includes(option)) {
+			const hint = option === 'responseFormat' ? ' (GPT image models always return base64 images)' : '';
+			fail(option, `${show(config[option])} is not accepted: ${model} does not take this option${hint}; remove it`);
+		}
+	}
+	if (config.size !== undefined) {
+		if (isSizeRule(family.sizes)) {
+			const problem = checkSizeRule(config.size, family.sizes);
+			if (problem) {
+				fail('size', `${show(config.size)} is not accepted by ${model}: ${problem}. Accepted: auto, or WIDTHxHEIGHT with edges that are multiples of ${family.sizes.multipleOf}, up to ${family.sizes.maxEdge}, e.g. 1024x1024, 1536x1024, 3840x2160`);
+			}
+		} else if (!family.sizes.includes(config.size)) {
+			fail('size', `${show(config.size)} is not accepted by ${model}; accepted: ${list(family.sizes)}`);
+		}
+	}
+	if (config.quality !== undefined && !family.qualities.includes(config.quality)) {
+		fail('quality', `${show(config.quality)} is not accepted by ${model}; accepted: ${list(family.qualities)}`);
+	}
+	if (config.style !== undefined && family.styles && !family.styles.includes(config.style)) {
+		fail('style', `${show(config.style)} is not accepted by ${model}; accepted: ${list(family.styles)}`);
+	}
+	if (config.responseFormat !== undefined && family.responseFormats && !family.responseFormats.includes(config.responseFormat)) {
+		fail('responseFormat', `${show(config.responseFormat)} is not accepted; accepted: ${list(family.responseFormats)}`);
+	}
+	const formats = (family.outputFormats ?? []).filter((f) => !provider.unsupportedOutputFormats.includes(f));
+	if (config.outputFormat !== undefined && !formats.includes(config.outputFormat)) {
+		fail('outputFormat', `${show(config.outputFormat)} is not accepted by ${model}; accepted: ${list(formats)}`);
+	}
+	const format = config.outputFormat ?? 'png';
+	if (config.outputCompression !== undefined) {
+		const compression = config.outputCompression;
+		if (!Number.isInteger(compression) || compression < 0 || compression > 100) {
+			fail('outputCompression', `${show(compression)} is not accepted; expected a whole number from 0 to 100`);
+		}
+		if (format !== 'jpeg' && format !== 'webp') {
+			fail('outputCompression', `applies to the jpeg and webp output formats only, and the output format is ${format}; set Output Format to jpeg or webp, or remove Output Compression`);
+		}
+	}
+	if (config.background === 'transparent' && format !== 'png' && format !== 'webp') {
+		fail('background', `"transparent" needs the png or webp output format, and the output format is ${format}`);
+	}
+	if (config.background !== undefined && !['auto', 'opaque', 'transparent'].includes(config.background)) {
+		fail('background', `${show(config.background)} is not accepted; accepted: auto, opaque, transparent`);
+	}
+	if (config.moderation !== undefined && !['auto', 'low'].includes(config.moderation)) {
+		fail('moderation', `${show(config.moderation)} is not accepted; accepted: auto, low`);
+	}
+	return family;
+}
