@@ -24,9 +24,10 @@ interface ItemPlan {
 
 type ItemOutcome = { items: INodeExecutionData[] } | { error: NodeApiError | NodeOperationError };
 
+/** n8n's shape for a failed item: the engine keeps `error` whole and sets json to `{ error: message }`. */
 function errorItem(itemIndex: number, error: NodeApiError | NodeOperationError): INodeExecutionData {
 	return {
-		json: { error: error.message, ...(error.description ? { details: error.description } : {}) },
+		json: { error: error.message },
 		error,
 		pairedItem: { item: itemIndex },
 	};

@@ -1,0 +1,92 @@
+/** Builds Create Image workflows for the tests: a data-prep node in front, the node, its settings. */
+import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
+
+import type { ImageServer } from './server';
+import { chain, FIXTURE_TYPES, runWorkflow, type RunOptions, type RunResult } from './helpers/engine';
+
+export const NODE_TYPE = 'n8n-nodes-create-image.createImage';
+export const NODE = 'Create Image';
+
+export interface CreateImageSettings {
+	model?: string | IDataObject;
+	prompt?: string;
+	resultFormat?: 'images' | 'rawResponse';
+	options?: IDataObject;
+	authentication?: 'openAiImagesApi' | 'azureOpenAiImagesApi';
+	onError?: INode['onError'];
+}
+
+export function createImageNode(settings: CreateImageSettings = {}): RunOptions['nodes'][number] {
+	const model = settings.model ?? 'gpt-image-2';
+	return {
+		name: NODE,
+		type: NODE_TYPE,
+		parameters: {
+			authentication: settings.authentication ?? 'openAiImagesApi',
+			model: typeof model === 'string' ? { __rl: true, mode: 'id', value: model } : model,
+			prompt: settings.prompt ?? '={{ $json.prompt }}',
+			resultFormat: settings.resultFormat ?? 'images',
+			options: settings.options ?? {},
+		},
+		credentials: {
+			openAiImagesApi: { id: '1', name: 'Image server' },
+			azureOpenAiImagesApi: { id: '2', name: 'Azure image server' },
+		},
+		...(settings.onError ? { onError: settings.onError } : {}),
+	};
+}
+
+export function openAiCredentials(server: ImageServer, overrides: IDataObject = {}) {
+	return { openAiImagesApi: { apiKey: server.apiKey, baseUrl: server.baseUrl, organizationId: '', projectId: '', ...overrides } };
+}
+
+/** Runs [Prepare (emits `rows`) -> Create Image] through n8n's engine. */
+export async function runCreateImage(
+	server: ImageServer,
+	rows: IDataObject[],
+	settings: CreateImageSettings = {},
+	extra: Partial<RunOptions> = {},
+): Promise<RunResult & { result: INodeExecutionData[]; configuration: INodeExecutionData[]; errors: INodeExecutionData[] }> {
+	const run = await runWorkflow({
+		nodes: [
+			{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(rows.map((json) => ({ json }))) } },
+			createImageNode(settings),
+		],
+		connections: chain('Prepare', NODE),
+		startNode: 'Prepare',
+		credentials: openAiCredentials(server),
+		...extra,
+	});
+	const ran = run.executedNodes.includes(NODE);
+	const [result = [], configuration = [], errors = []] = ran ? run.outputs(NODE) : [];
+	return Object.assign(run, { result, configuration, errors });
+}
+
+/** Generation requests the server received (file downloads and model lists left out). */
+export const generations = (server: ImageServer) => server.requests.filter((r) => r.kind === 'generation');
+
+/** Width and height from a PNG, JPEG or WEBP file's header. */
+export function imageDimensions(data: Buffer): { width: number; height: number } {
+	if (data.subarray(1, 4).toString() === 'PNG') return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
+	if (data[0] === 0xff && data[1] === 0xd8) {
+		let offset = 2;
+		while (offset < data.length) {
+			const marker = data[offset + 1];
+			const length = data.readUInt16BE(offset + 2);
+			if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+				return { height: data.readUInt16BE(offset + 5), width: data.readUInt16BE(offset + 7) };
+			}
+			offset += 2 + length;
+		}
+	}
+	if (data.subarray(8, 12).toString() === 'WEBP') {
+		const chunk = data.subarray(12, 16).toString();
+		if (chunk === 'VP8 ') return { width: data.readUInt16LE(26) & 0x3fff, height: data.readUInt16LE(28) & 0x3fff };
+		if (chunk === 'VP8L') {
+			const bits = data.readUInt32LE(21);
+			return { width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
+		}
+		if (chunk === 'VP8X') return { width: data.readUIntLE(24, 3) + 1, height: data.readUIntLE(27, 3) + 1 };
+	}
+	throw new Error(`Not a PNG, JPEG or WEBP file (starts with ${data.subarray(0, 12).toString('hex')})`);
+}
