@@ -55,6 +55,18 @@ export function connectionFailure(error: unknown): { code?: string; message: str
 	return { code, message: message || String(error) };
 }
 
+const CONNECTION_FAILURES: Record<string, string> = {
+	ECONNREFUSED: 'connection refused',
+	ECONNRESET: 'the connection was reset',
+	ENOTFOUND: 'host not found',
+	EAI_AGAIN: 'host name lookup failed',
+	EPIPE: 'the connection was closed',
+	ENETUNREACH: 'network unreachable',
+	EHOSTUNREACH: 'host unreachable',
+	CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+	DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
+};
+
 function connectionError(
 	ctx: IExecuteFunctions,
 	settings: SendSettings,
@@ -64,21 +76,26 @@ function connectionError(
 ): NodeApiError {
 	const { code, message } = connectionFailure(error);
 	const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message);
+	// Plain words, not the code: n8n replaces any message holding a code like ECONNREFUSED
+	// with a generic one that names neither the host nor the attempts.
 	const what = timedOut
 		? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
-		: `Could not reach ${endpoint.origin}: ${code ?? message}`;
+		: `Could not reach ${endpoint.origin}: ${CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed'}`;
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-	return new NodeApiError(
+	// The code stays out of the error response: n8n would swap the message for a generic one.
+	const apiError = new NodeApiError(
 		ctx.getNode(),
-		{ message: what, ...(code ? { code } : {}) } as JsonObject,
+		{ message: what } as JsonObject,
 		{
 			message: `${what}${attemptsNote}`,
 			description: timedOut
 				? 'Large or high-quality images can take minutes: raise Options › Request Timeout, or Max Retries.'
-				: message,
+				: `${code ?? 'error'}: ${message}`,
 			itemIndex: settings.itemIndex,
 		},
 	);
+	apiError.context.connectionError = { code: code ?? null, attempts, timedOut };
+	return apiError;
 }
 
 /**
@@ -176,7 +193,7 @@ export async function downloadImage(
 			if (settings.signal?.aborted) throw cancelled(ctx, settings.itemIndex);
 			const { code, message } = connectionFailure(error);
 			if (attempt > settings.maxRetries || !isRetryableConnectionError(code, message)) {
-				throw fail(`Could not download the image from ${origin}: ${code ?? message}`);
+				throw fail(`Could not download the image from ${origin}: ${CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed'}`);
 			}
 			await abortableSleep(backoffMs(attempt - 1), settings.signal);
 			continue;

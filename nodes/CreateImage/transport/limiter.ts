@@ -1,20 +1,27 @@
 import { sleep } from 'n8n-workflow';
 
+/**
+ * One promise per signal that rejects when it aborts: sleeps race against it, so that any
+ * number of waiting retries adds a single listener to the execution's cancel signal.
+ */
+const abortPromises = new WeakMap<AbortSignal, Promise<never>>();
+function whenAborted(signal: AbortSignal): Promise<never> {
+	let promise = abortPromises.get(signal);
+	if (!promise) {
+		promise = new Promise<never>((_, reject) => {
+			signal.addEventListener('abort', () => reject(abortError(signal)), { once: true });
+		});
+		promise.catch(() => {});
+		abortPromises.set(signal, promise);
+	}
+	return promise;
+}
+
 /** Resolves after `ms`, or rejects as soon as `signal` aborts (n8n-workflow's sleep cannot be cancelled). */
 export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 	if (ms <= 0) return;
 	throwIfAborted(signal);
-	if (!signal) return await sleep(ms);
-	let onAbort: (() => void) | undefined;
-	const aborted = new Promise<never>((_, reject) => {
-		onAbort = () => reject(abortError(signal));
-		signal.addEventListener('abort', onAbort, { once: true });
-	});
-	try {
-		await Promise.race([sleep(ms), aborted]);
-	} finally {
-		signal.removeEventListener('abort', onAbort!);
-	}
+	await (signal ? Promise.race([sleep(ms), whenAborted(signal)]) : sleep(ms));
 }
 
 export class ExecutionCancelledError extends Error {
