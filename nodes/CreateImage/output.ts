@@ -13,7 +13,9 @@ interface ImageDatum {
 	b64_json?: string;
 	url?: string;
 	revised_prompt?: string;
+	/** Azure OpenAI: per image. */
 	content_filter_results?: IDataObject;
+	prompt_filter_results?: IDataObject;
 }
 
 /** An image made for an item: its bytes and what the answer said about it. */
@@ -82,6 +84,7 @@ export async function imagesFromAnswer(
 				// Usage is per request: on its first image only, so that a sum over items is right.
 				usage: position === 0 ? body.usage : undefined,
 				contentFilterResults: datum.content_filter_results,
+				promptFilterResults: datum.prompt_filter_results ?? common.promptFilterResults,
 			}),
 		});
 	}

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { CredentialTestContext, ExecuteContext, ExecutionLifecycleHooks, RoutingNode, WorkflowExecute } from 'n8n-core';
+import { CredentialTestContext, ExecuteContext, ExecutionLifecycleHooks, LoadOptionsContext, RoutingNode, WorkflowExecute } from 'n8n-core';
 import type {
 	ExecutionError,
 	ExecutionStatus,
@@ -30,6 +30,7 @@ import type {
 	INode,
 	INodeCredentialTestResult,
 	INodeExecutionData,
+	INodeListSearchResult,
 	INodeType,
 	IPinData,
 	IRun,
@@ -445,4 +446,40 @@ function getPath(value: unknown, path: string): unknown {
 	return path
 		.split('.')
 		.reduce<unknown>((acc, key) => (acc !== null && typeof acc === 'object' ? (acc as IDataObject)[key] : undefined), value);
+}
+
+/**
+ * Calls a node's list-search method (a resource locator's "From List" mode) the way n8n's
+ * editor does: through n8n-core's LoadOptionsContext, with the node's parameters and credentials.
+ */
+export async function runListSearch(opts: {
+	node: RunOptions['nodes'][number];
+	method: string;
+	filter?: string;
+	credentials?: Record<string, ICredentialDataDecryptedObject>;
+	nodeTypes?: HarnessTypes;
+}): Promise<INodeListSearchResult> {
+	const nodeTypes = opts.nodeTypes ?? getDefaultTypes();
+	const [node] = normalizeNodes([opts.node]);
+	const workflowData: IWorkflowBase = {
+		id: 'list-search',
+		name: 'list search',
+		active: false,
+		isArchived: false,
+		nodes: [node],
+		connections: {},
+		createdAt: new Date(),
+		updatedAt: new Date(),
+		activeVersionId: null,
+	};
+	const workflow = new Workflow({ id: workflowData.id, nodes: [node], connections: {}, active: false, nodeTypes });
+	const credentialsHelper = new HarnessCredentialsHelper(nodeTypes, { ...opts.credentials });
+	const executionId = `list-search-${++executionCounter}`;
+	const hooks = new ExecutionLifecycleHooks('internal', executionId, workflowData);
+	const additionalData = createAdditionalData({ hooks, executionId, workflowId: workflowData.id!, credentialsHelper });
+	const context = new LoadOptionsContext(workflow, node, additionalData, 'parameters');
+	const type = nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
+	const method = type.methods?.listSearch?.[opts.method];
+	if (!method) throw new Error(`${node.type} has no list-search method ${opts.method}`);
+	return await method.call(context, opts.filter);
 }

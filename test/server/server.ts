@@ -87,7 +87,7 @@ function lowerHeaders(req: IncomingMessage): Record<string, string> {
 
 function classify(method: string, path: string): RequestKind {
 	if (method === 'POST' && path.endsWith('/images/generations')) return 'generation';
-	if (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/openai/v1/models') return 'models';
+	if (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/openai/v1/models' || path === '/openai/models') return 'models';
 	if (path.startsWith('/files/') || path.startsWith('/generated-images/')) return 'file';
 	if (path === '/openai/deployments') return 'deployments';
 	return 'other';
@@ -298,6 +298,11 @@ export class ImageServerImpl implements ImageServer {
 		if (method === 'GET' && path === '/v1/models') return this.modelsList(ctx);
 		if (method === 'GET' && (m = /^\/v1\/models\/(.+)$/.exec(path))) return this.modelRetrieve(ctx, decodeURIComponent(m[1]));
 		if (method === 'GET' && path === '/openai/v1/models') return this.azureModels(ctx);
+		// Dated data-plane "Models - List": needs api-version, like every dated route.
+		if (method === 'GET' && path === '/openai/models') {
+			if (!ctx.rec.query['api-version']) return this.send(ctx, { status: 404, body: AZURE_404 });
+			return this.azureModels(ctx);
+		}
 		if (method === 'GET' && path === '/openai/deployments') return this.azureDeployments(ctx);
 		if (path.startsWith('/openai/')) return this.send(ctx, { status: 404, body: AZURE_404 });
 		this.send(

@@ -7,9 +7,9 @@ import {
 } from 'n8n-workflow';
 
 import { findModelFamily, isImageModelId, MODEL_FAMILIES } from '../models';
-import { resolveEndpoint, type AuthenticationType } from '../transport/endpoint';
+import { resolveEndpoint, type AuthenticationType, type Endpoint } from '../transport/endpoint';
 
-interface ListedModel {
+export interface ListedModel {
 	id?: string;
 	model?: string;
 	name?: string;
@@ -37,6 +37,18 @@ function describe(id: string, deploymentModel?: string): string {
 	return notes.length ? `${id} (${notes.join(', ')})` : id;
 }
 
+/** Which listed models to offer, in which order, with what label (OpenAI: image models only). */
+export function modelChoices(listed: ListedModel[], kind: Endpoint['kind'], filter?: string): INodeListSearchItems[] {
+	const needle = filter?.toLowerCase();
+	return listed
+		.map((entry) => ({ id: String(entry.id ?? entry.name ?? ''), model: entry.model }))
+		.filter(({ id }) => id)
+		.filter(({ id, model }) => kind !== 'openai' || isImageModelId(model ?? id))
+		.filter(({ id, model }) => !needle || id.toLowerCase().includes(needle) || model?.toLowerCase().includes(needle))
+		.sort((a, b) => rank(a.model ?? a.id) - rank(b.model ?? b.id) || a.id.localeCompare(b.id))
+		.map(({ id, model }) => ({ name: describe(id, model), value: id }));
+}
+
 /**
  * The model list: for OpenAI, its image models; for Azure, the deployments (where the API
  * lists them); for any other server, every model it lists. Image models come first.
@@ -62,14 +74,5 @@ export async function searchModels(this: ILoadOptionsFunctions, filter?: string)
 			}
 		}
 	}
-	const models = listed
-		.map((entry) => ({ id: String(entry.id ?? entry.name ?? ''), model: entry.model }))
-		.filter(({ id }) => id)
-		.filter(({ id, model }) => endpoint.kind !== 'openai' || isImageModelId(model ?? id));
-	const needle = filter?.toLowerCase();
-	const results: INodeListSearchItems[] = models
-		.filter(({ id, model }) => !needle || id.toLowerCase().includes(needle) || model?.toLowerCase().includes(needle))
-		.sort((a, b) => rank(a.model ?? a.id) - rank(b.model ?? b.id) || a.id.localeCompare(b.id))
-		.map(({ id, model }) => ({ name: describe(id, model), value: id }));
-	return { results };
+	return { results: modelChoices(listed, endpoint.kind, filter) };
 }

@@ -58,7 +58,8 @@ export function describeApiError(body: unknown, status: number): ApiErrorDetails
 	const error = object.error;
 	if (error && typeof error === 'object' && !Array.isArray(error)) {
 		const e = error as JsonObject;
-		const inner = (e.innererror ?? {}) as JsonObject;
+		// Azure names it innererror for chat and inner_error for images.
+		const inner = (e.innererror ?? e.inner_error ?? {}) as JsonObject;
 		return {
 			message: clip(textOf(e.message) ?? JSON.stringify(e)),
 			code: textOf(e.code),
