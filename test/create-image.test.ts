@@ -2,8 +2,11 @@
  * The Create Image node inside n8n's engine (WorkflowExecute), against the project's image
  * server on loopback: outputs, result formats, files, expressions, errors and secrets.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { startImageServer, type ImageServer } from './server';
-import { binaryBuffer, testCredential } from './helpers/engine';
+import { binaryBuffer, runWorkflow, testCredential } from './helpers/engine';
 import { generations, imageDimensions, runCreateImage } from './workflow';
 
 let server: ImageServer;
@@ -81,7 +84,7 @@ describe('per-item expressions', () => {
 		});
 
 		expect(run.status).toBe('success');
-		expect(generations(server).map((r) => [r.body?.model, r.body?.size, r.body?.quality])).toEqual(
+		expect(generations(server).map((r) => { const body = r.body as Record<string, unknown>; return [body.model, body.size, body.quality]; })).toEqual(
 			rows.map((row) => [row.model, row.size, row.quality]),
 		);
 		expect(run.result.map((item) => item.binary!.data.fileName)).toEqual(['square.png', 'wide.png', 'classic.png']);
@@ -224,7 +227,7 @@ describe('validation before any request', () => {
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		expect(run.result[1].json.error).toMatch(/\[item 1\] Options › Size: "1000x1000"/);
 		expect(run.result[1].binary).toBeUndefined();
-		expect(generations(server).map((r) => r.body?.prompt)).toEqual(['one', 'three']);
+		expect(generations(server).map((r) => (r.body as { prompt: string }).prompt)).toEqual(['one', 'three']);
 	});
 });
 
@@ -326,5 +329,30 @@ describe('credential', () => {
 		});
 		expect(run.status).toBe('success');
 		expect(generations(server)[0].path).toBe('/v1/images/generations');
+	});
+});
+
+describe('the example workflow', () => {
+	test("its Create Image node runs as shipped on the Prompts node's items", async () => {
+		const example = JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'create-images.workflow.json'), 'utf8')) as {
+			nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }>;
+		};
+		const node = example.nodes.find((n) => n.type === 'n8n-nodes-create-image.createImage')!;
+		const prompts = JSON.parse(example.nodes.find((n) => n.name === 'Prompts')!.parameters.jsonOutput as string).prompts as Array<{ slug: string; size: string }>;
+		const run = await runWorkflow({
+			nodes: [{ ...node, credentials: { openAiImagesApi: { id: '1', name: 'Image server' } } } as never],
+			connections: {},
+			startNode: node.name,
+			input: prompts.map((json) => ({ json })),
+			credentials: { openAiImagesApi: { apiKey: server.apiKey, baseUrl: server.baseUrl } },
+		});
+		expect(run.status).toBe('success');
+		const [result, configuration] = run.outputs(node.name);
+		expect(result.map((item) => item.binary!.data.fileName)).toEqual(prompts.map((p) => `${p.slug}.png`));
+		for (const [index, item] of result.entries()) {
+			const [width, height] = prompts[index].size.split('x').map(Number);
+			expect(imageDimensions(await binaryBuffer(item))).toEqual({ width, height });
+		}
+		expect(configuration.map((item) => item.json)).toEqual(prompts);
 	});
 });

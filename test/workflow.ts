@@ -1,5 +1,5 @@
 /** Builds Create Image workflows for the tests: a data-prep node in front, the node, its settings. */
-import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import type { ImageServer } from './server';
 import { chain, FIXTURE_TYPES, runWorkflow, type RunOptions, type RunResult } from './helpers/engine';
@@ -23,10 +23,10 @@ export function createImageNode(settings: CreateImageSettings = {}): RunOptions[
 		type: NODE_TYPE,
 		parameters: {
 			authentication: settings.authentication ?? 'openAiImagesApi',
-			model: typeof model === 'string' ? { __rl: true, mode: 'id', value: model } : model,
+			model: (typeof model === 'string' ? { __rl: true, mode: 'id', value: model } : model) as INodeParameters,
 			prompt: settings.prompt ?? '={{ $json.prompt }}',
 			resultFormat: settings.resultFormat ?? 'images',
-			options: settings.options ?? {},
+			options: (settings.options ?? {}) as INodeParameters,
 		},
 		credentials: {
 			openAiImagesApi: { id: '1', name: 'Image server' },
