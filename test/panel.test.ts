@@ -4,7 +4,7 @@
  */
 import { NodeHelpers, type INodeParameters, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 
-import { CreateImage } from '../dist/nodes/CreateImage/CreateImage.node';
+import { CreateImage } from '../nodes/CreateImage/CreateImage.node';
 
 const description: INodeTypeDescription = new CreateImage().description;
 const optionsCollection = description.properties.find((p) => p.name === 'options')!;

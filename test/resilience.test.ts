@@ -5,8 +5,8 @@
  */
 import { startImageServer, type ImageServer } from './server';
 import { generations, runCreateImage } from './workflow';
-import { AdaptiveLimiter } from '../dist/nodes/CreateImage/transport/limiter';
-import { providerWaitMs } from '../dist/nodes/CreateImage/transport/retry';
+import { AdaptiveLimiter } from '../nodes/CreateImage/transport/limiter';
+import { providerWaitMs } from '../nodes/CreateImage/transport/retry';
 
 let server: ImageServer;
 beforeAll(async () => {
