@@ -5,12 +5,22 @@
  * named after the hash of that lockfile, so a changed lockfile gets a fresh install and an
  * unchanged one is reused. A marker file is written only after every step succeeded; a
  * mkdir-based lock keeps two concurrent runs from installing the same host twice.
+ *
+ * Speed (a cold run must stay well under 10 minutes on 2 cores; the installs are CPU-bound):
+ * - The committed lockfiles have no `resolved` addresses (this machine's npmrc omits them), so
+ *   a plain `npm ci` would download the full metadata of all ~2,400 packages (about 1 GB of
+ *   JSON) just to find their tarballs: the copy of the lockfile in the cache gets the
+ *   registry's tarball addresses written in (the integrity hashes still check every tarball).
+ *   That alone took n8n 2.x's `npm ci` from about 280 s to about 100 s here.
+ * - sqlite3 is compiled once for both hosts while their `npm ci` run (see sqlite3-build.ts).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { cacheRoot, withLock } from './cache';
 import { cleanEnv, run } from './proc';
+import { ensureSqlite3Binary, installSqlite3Binary } from './sqlite3-build';
+import { packageName, tarballUrl, type Lockfile } from './lockfile';
 
 export type HostName = 'n8n-2' | 'n8n-1';
 export const HOST_NAMES: readonly HostName[] = ['n8n-2', 'n8n-1'];
@@ -27,14 +37,14 @@ export interface HostInfo {
 	n8nBin: string;
 	/** Whether this call installed the host (false: it was already in the cache). */
 	installed: boolean;
-	/** `base` (default: process.env, cleaned) with this host's Node first on PATH. */
+	/** `base` (default: process.env) cleaned of npm/n8n settings, this host's Node first on PATH. */
 	env(base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 }
 
 interface HostRecipe {
-	/** Folder (relative to node_modules) of a Node.js package to run n8n on; else the machine's Node. */
+	/** Package (in the host's node_modules) whose bin/node n8n runs on; else the machine's Node. */
 	nodePackage?: string;
-	/** Extra environment every n8n command of this host needs. */
+	/** Environment every n8n command of this host needs. */
 	n8nEnv: Record<string, string>;
 }
 
@@ -46,18 +56,13 @@ const RECIPES: Record<HostName, HostRecipe> = {
 };
 
 /** Bump when the install steps change, so existing caches are not reused. */
-const RECIPE_VERSION = '1';
+const RECIPE_VERSION = '2';
 
 const HOSTS_DIR = resolve(__dirname, '..', 'hosts');
 const MARKER = '.e2e-host-ready';
-const INSTALL_TIMEOUT_MS = 15 * 60_000;
-const LOCK_WAIT_MS = 20 * 60_000;
+const NPM_CI_TIMEOUT_MS = 15 * 60_000;
 
-export function cacheRoot(): string {
-	if (process.env.N8N_E2E_CACHE_DIR) return resolve(process.env.N8N_E2E_CACHE_DIR);
-	const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-	return join(xdg, 'n8n-nodes-create-image', 'e2e');
-}
+export { cacheRoot };
 
 /** Installs the host unless the cache already holds it; resolves when it is ready to run. */
 export async function ensureHost(name: HostName, log: (line: string) => void = defaultLog): Promise<HostInfo> {
@@ -66,21 +71,18 @@ export async function ensureHost(name: HostName, log: (line: string) => void = d
 	const packageJson = readFileSync(join(source, 'package.json'));
 	const lockfile = readFileSync(join(source, 'package-lock.json'));
 	const hash = createHash('sha256')
-		.update(RECIPE_VERSION)
-		.update('\0')
-		.update(packageJson)
-		.update('\0')
-		.update(lockfile)
+		.update([RECIPE_VERSION, packageJson, lockfile].join('\0'))
 		.digest('hex')
 		.slice(0, 16);
 	const dir = join(cacheRoot(), `${name}-${hash}`);
-	const n8nVersion = JSON.parse(lockfile.toString('utf8')).packages['node_modules/n8n'].version as string;
+	const lock = JSON.parse(lockfile.toString('utf8')) as Lockfile;
+	const n8nVersion = lock.packages['node_modules/n8n'].version as string;
 
 	let installed = false;
 	if (!existsSync(join(dir, MARKER))) {
 		await withLock(`${dir}.lock`, log, async () => {
 			if (existsSync(join(dir, MARKER))) return; // another run finished it while we waited
-			await install(name, recipe, source, dir, log);
+			await install(name, recipe, source, dir, lock, log);
 			installed = true;
 		});
 	}
@@ -105,107 +107,82 @@ function hostInfo(name: HostName, recipe: HostRecipe, dir: string, n8nVersion: s
 	};
 }
 
-async function install(name: HostName, recipe: HostRecipe, source: string, dir: string, log: (line: string) => void) {
+async function install(
+	name: HostName,
+	recipe: HostRecipe,
+	source: string,
+	dir: string,
+	lock: Lockfile,
+	log: (line: string) => void,
+) {
 	const started = Date.now();
 	rmSync(dir, { recursive: true, force: true }); // leftovers of an install that failed
 	mkdirSync(dir, { recursive: true });
-	copyFileSync(join(source, 'package.json'), join(dir, 'package.json'));
-	copyFileSync(join(source, 'package-lock.json'), join(dir, 'package-lock.json'));
-	const logFile = join(dir, 'install.log');
 	const env = cleanEnv();
+	const registry = await npmRegistry(env);
 
+	const sqlite3Binary = ensureSqlite3Binary(lock, registry, log);
+	sqlite3Binary.catch(() => undefined); // awaited below; do not report it as unhandled meanwhile
+
+	copyFileSync(join(source, 'package.json'), join(dir, 'package.json'));
+	writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(withTarballUrls(lock, registry), null, 2));
+	const logFile = join(dir, 'install.log');
 	log(`${name}: npm ci into ${dir} (log: ${logFile})`);
-	// Install scripts stay off: they download prebuilt binaries from outside the registry.
-	await step(logFile, 'npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=warn'], { cwd: dir, env });
+	// Install scripts stay off: they download prebuilt binaries from outside the registry, and
+	// the only one n8n needs (sqlite3) is built separately.
+	const ci = await run('npm', ['ci', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn'], {
+		cwd: dir,
+		env,
+		logFile,
+		timeoutMs: NPM_CI_TIMEOUT_MS,
+	});
+	if (ci.exitCode !== 0) {
+		const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
+		throw new Error(`${name}: npm ci failed (exit ${ci.exitCode}) in ${dir}:\n${tail}`);
+	}
 	log(`${name}: npm ci done in ${seconds(started)}`);
 
-	// sqlite3 is the one native module n8n needs: compile it from source for the host's Node.
-	const rebuildStarted = Date.now();
-	const rebuildEnv: NodeJS.ProcessEnv = { ...env, JOBS: 'max', npm_config_build_from_source: 'true' };
-	if (recipe.nodePackage) {
-		const nodeDir = join(dir, 'node_modules', recipe.nodePackage);
-		rebuildEnv.PATH = [join(nodeDir, 'bin'), env.PATH ?? ''].join(delimiter);
-		// node-gyp takes headers from here; the machine's ~/.npmrc points it at Node 20's /usr.
-		rebuildEnv.npm_config_nodedir = nodeDir;
-	}
-	await step(logFile, 'npm', ['rebuild', 'sqlite3', '--ignore-scripts=false', '--foreground-scripts'], {
-		cwd: dir,
-		env: rebuildEnv,
-	});
-	log(`${name}: sqlite3 built in ${seconds(rebuildStarted)}`);
-
+	installSqlite3Binary(await sqlite3Binary, dir, lock);
 	const info = hostInfo(name, recipe, dir, '', true);
-	const check = await run(info.nodeBin, ['-e', "require('sqlite3'); console.log(process.version)"], {
-		cwd: dir,
-		env: info.env(),
-		timeoutMs: 60_000,
-	});
-	if (check.exitCode !== 0) throw new Error(`${name}: sqlite3 does not load after the rebuild:\n${check.stderr}`);
+	const check = await run(
+		info.nodeBin,
+		[
+			'-e',
+			"const s = require('sqlite3'); new s.Database(':memory:').get('select sqlite_version() as v', (e, r) => { if (e) throw e; console.log(process.version + ' sqlite ' + r.v); });",
+		],
+		{ cwd: dir, env: info.env(), timeoutMs: 60_000 },
+	);
+	if (check.exitCode !== 0) throw new Error(`${name}: sqlite3 does not work on the host's Node:\n${check.stderr}`);
 
-	writeFileSync(join(dir, MARKER), JSON.stringify({ node: check.stdout.trim(), installedAt: new Date().toISOString() }));
+	writeFileSync(join(dir, MARKER), JSON.stringify({ runtime: check.stdout.trim(), installedAt: new Date().toISOString() }));
 	log(`${name}: installed in ${seconds(started)} (Node ${check.stdout.trim()})`);
 }
 
-async function step(logFile: string, command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
-	const result = await run(command, args, { ...options, logFile, timeoutMs: INSTALL_TIMEOUT_MS });
-	if (result.exitCode !== 0) {
-		const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
-		throw new Error(`${command} ${args.join(' ')} failed (exit ${result.exitCode}) in ${options.cwd}:\n${tail}`);
-	}
-}
-
 /**
- * Runs `fn` while holding a lock folder. A lock whose owner process is gone (same machine)
- * is taken over; otherwise waits for it.
+ * The lockfile for `npm ci` in the cache, with each registry package's tarball address filled
+ * in: the committed lockfile has none, and without them npm first downloads every package's
+ * full metadata (about 1 GB of JSON for these hosts) to find them.
  */
-async function withLock<T>(lockDir: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
-	mkdirSync(resolve(lockDir, '..'), { recursive: true });
-	const ownerFile = join(lockDir, 'owner.json');
-	const deadline = Date.now() + LOCK_WAIT_MS;
-	let announced = false;
-	for (;;) {
-		try {
-			mkdirSync(lockDir);
-			writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
-			break;
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-		}
-		if (lockIsStale(ownerFile)) {
-			rmSync(lockDir, { recursive: true, force: true });
-			continue;
-		}
-		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockDir}; remove it if no install is running`);
-		if (!announced) log(`waiting for another run to finish installing (${lockDir})`);
-		announced = true;
-		await new Promise((r) => setTimeout(r, 2000));
+function withTarballUrls(lock: Lockfile, registry: string): Lockfile {
+	const packages: Lockfile['packages'] = {};
+	for (const [path, entry] of Object.entries(lock.packages)) {
+		const isRegistryPackage = path.includes('node_modules/') && !entry.link && entry.version && entry.integrity;
+		packages[path] =
+			isRegistryPackage && !entry.resolved
+				? { ...entry, resolved: tarballUrl(registry, packageName(path, entry), entry.version as string) }
+				: entry;
 	}
-	try {
-		return await fn();
-	} finally {
-		rmSync(lockDir, { recursive: true, force: true });
-	}
+	return { ...lock, packages };
 }
 
-function lockIsStale(ownerFile: string): boolean {
-	let owner: { pid: number; host: string };
-	try {
-		owner = JSON.parse(readFileSync(ownerFile, 'utf8'));
-	} catch {
-		// No owner file: just taken (not stale), or its owner died before writing it.
-		try {
-			return Date.now() - statSync(resolve(ownerFile, '..')).mtimeMs > 60_000;
-		} catch {
-			return false;
-		}
-	}
-	if (owner.host !== hostname()) return false;
-	try {
-		process.kill(owner.pid, 0);
-		return false;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'ESRCH';
-	}
+let registryLookup: Promise<string> | undefined;
+function npmRegistry(env: NodeJS.ProcessEnv): Promise<string> {
+	registryLookup ??= run('npm', ['config', 'get', 'registry'], { cwd: cacheRoot(), env, timeoutMs: 60_000 }).then((r) => {
+		const registry = r.stdout.trim();
+		if (r.exitCode !== 0 || !/^https?:\/\//.test(registry)) throw new Error(`npm config get registry: ${r.stderr}`);
+		return registry;
+	});
+	return registryLookup;
 }
 
 function seconds(since: number): string {

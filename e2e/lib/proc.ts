@@ -1,5 +1,5 @@
 /** Child processes for the e2e suite: one place that spawns, times out and captures output. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 
 export interface RunOptions {
@@ -38,6 +38,8 @@ export async function run(command: string, args: string[], options: RunOptions):
 		// Own process group, so a timeout also stops grandchildren (node-gyp, n8n's task runner).
 		detached: true,
 	});
+	live.add(child);
+	child.on('exit', () => live.delete(child));
 	const stdout: Buffer[] = [];
 	const stderr: Buffer[] = [];
 	child.stdout.on('data', (chunk: Buffer) => (log ? log.write(chunk) : stdout.push(chunk)));
@@ -68,6 +70,18 @@ export async function run(command: string, args: string[], options: RunOptions):
 		);
 	}
 	return result;
+}
+
+/** Children still running: stopped with their groups when this process ends. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+	for (const child of live) killGroup(child.pid);
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+	process.once(signal, () => {
+		for (const child of live) killGroup(child.pid);
+		process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15));
+	});
 }
 
 function killGroup(pid: number | undefined): void {
