@@ -88,12 +88,14 @@ async function smoke(host: HostInfo, tgz: string): Promise<void> {
 			throw new Error(`passing run failed (exit ${passing.exitCode}):\n${passing.stdout}\n${passing.stderr}`);
 		}
 		const [item] = nodeOutput(passing.run, 'Dummy');
+		say(`run data keys: ${Object.keys(passing.run).join(', ')}`);
 		say(`Dummy output: ${JSON.stringify(item.json)}; binary: ${JSON.stringify(item.binary)}`);
 		assert.deepEqual(nodeOutput(passing.run, 'Set')[0].json, { sum: 3, word: 'smoke' });
 		assert.equal(nodeOutput(passing.run, 'Code')[0].json.doubled, 6);
 		assert.equal(item.json.greeting, 'hi smoke');
 		assert.equal(item.json.token, 's3cret');
 		assert.equal(item.binary?.data.fileName, 'greeting.txt');
+		assert.equal(instance.readBinary(item.binary.data).toString(), 'hi smoke\n');
 		assert.equal(passing.run.status ?? 'success', 'success');
 
 		const failing = await timed('execute failing workflow', () => instance.execute(failingId));

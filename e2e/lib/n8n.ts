@@ -4,7 +4,7 @@
  * and credentials, run a workflow with `n8n execute` and read back its run data.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -56,9 +56,20 @@ export interface N8nTaskData {
 	[key: string]: unknown;
 }
 
+export interface N8nBinary {
+	mimeType: string;
+	/** base64 of the file, or the mode's name (e.g. `filesystem-v2`) when `id` points at a stored file. */
+	data: string;
+	id?: string;
+	fileName?: string;
+	fileExtension?: string;
+	fileSize?: string;
+	[key: string]: unknown;
+}
+
 export interface N8nItem {
 	json: Record<string, unknown>;
-	binary?: Record<string, { mimeType: string; fileName?: string; fileExtension?: string; [key: string]: unknown }>;
+	binary?: Record<string, N8nBinary>;
 	pairedItem?: unknown;
 	[key: string]: unknown;
 }
@@ -157,6 +168,19 @@ export class N8nInstance {
 		return { ...result, run: parseRunData(result.stdout) };
 	}
 
+	/**
+	 * The bytes of a binary file in the run data: inline base64 (n8n 1.x, or binary data mode
+	 * `default`), or a file in the instance's storage (n8n 2.x's default mode, `filesystem-v2`).
+	 */
+	readBinary(binary: N8nBinary): Buffer {
+		const prefix = 'filesystem-v2:';
+		if (binary.id?.startsWith(prefix)) {
+			return readFileSync(join(this.userFolder, '.n8n', 'storage', binary.id.slice(prefix.length)));
+		}
+		if (binary.id) throw new Error(`Binary data mode of ${binary.id} is not supported here`);
+		return Buffer.from(binary.data, 'base64');
+	}
+
 	/** Installs a packed community package (.tgz) into this instance. */
 	installPackage(tgzPath: string): Promise<InstalledPackage> {
 		return installPackage(tgzPath, this.userFolder, this.host.env());
@@ -177,39 +201,40 @@ export class N8nInstance {
 }
 
 /**
- * What n8n's community-package installer does, without the registry: the tarball is extracted
- * into `<user folder>/.n8n/nodes/node_modules/<name>`, dev and peer dependencies are dropped
- * from its package.json, and `npm install --ignore-scripts` installs the rest there.
+ * What n8n's community-package installer does (CommunityPackagesService.downloadPackage, the
+ * same in 1.123 and 2.41), with a local tarball in place of `npm pack <name>@<version>`:
+ * extract it into `<user folder>/.n8n/nodes/node_modules/<name>`, drop dev, peer and optional
+ * dependencies from its package.json, `npm install` the rest there with n8n's flags, and
+ * record the package in the nodes folder's package.json.
  */
 export async function installPackage(
 	tgzPath: string,
 	userFolder: string,
 	env: NodeJS.ProcessEnv = cleanEnv(),
 ): Promise<InstalledPackage> {
-	const staging = mkdtempSync(join(tmpdir(), 'n8n-e2e-package-'));
-	try {
-		await mustRun('tar', ['-xzf', resolve(tgzPath), '-C', staging], { env, timeoutMs: 60_000 });
-		const manifest = readJson(join(staging, 'package', 'package.json'));
-		const name = manifest.name as string;
-		const nodesDir = join(userFolder, '.n8n', 'nodes');
-		const dir = join(nodesDir, 'node_modules', name);
-		rmSync(dir, { recursive: true, force: true });
-		mkdirSync(dir, { recursive: true });
-		await mustRun('tar', ['-xzf', resolve(tgzPath), '-C', dir, '--strip-components=1'], { env, timeoutMs: 60_000 });
+	const listing = await mustRun('tar', ['-xzOf', resolve(tgzPath), 'package/package.json'], { env, timeoutMs: 60_000 });
+	const { name } = JSON.parse(listing.stdout) as { name: string };
+	const nodesDir = join(userFolder, '.n8n', 'nodes');
+	const dir = join(nodesDir, 'node_modules', name);
+	rmSync(dir, { recursive: true, force: true });
+	mkdirSync(dir, { recursive: true });
+	await mustRun('tar', ['-xzf', resolve(tgzPath), '-C', dir, '--strip-components=1'], { env, timeoutMs: 60_000 });
 
-		delete manifest.devDependencies;
-		delete manifest.peerDependencies;
-		delete manifest.peerDependenciesMeta;
-		writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
-		await mustRun('npm', ['install', '--ignore-scripts', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=warn'], {
-			cwd: dir,
-			env,
-			timeoutMs: NPM_TIMEOUT_MS,
-		});
-		return { name, version: manifest.version as string, dir };
-	} finally {
-		rmSync(staging, { recursive: true, force: true });
-	}
+	const manifest = readJson(join(dir, 'package.json'));
+	delete manifest.devDependencies;
+	delete manifest.peerDependencies;
+	delete manifest.optionalDependencies;
+	writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2), 'utf-8');
+	const npmArgs = ['--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false'];
+	await mustRun('npm', ['install', ...npmArgs], { cwd: dir, env, timeoutMs: NPM_TIMEOUT_MS });
+
+	const ledgerPath = join(nodesDir, 'package.json');
+	const ledger = existsSync(ledgerPath)
+		? (readJson(ledgerPath) as { dependencies: Record<string, string> })
+		: { name: 'installed-nodes', private: true, dependencies: {} as Record<string, string> };
+	ledger.dependencies[name] = manifest.version as string;
+	writeFileSync(ledgerPath, JSON.stringify(ledger, null, 2), 'utf-8');
+	return { name, version: manifest.version as string, dir };
 }
 
 /** `npm pack` of a package folder (scripts off: build it first); returns the .tgz path. */
