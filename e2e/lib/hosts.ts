@@ -15,11 +15,11 @@
  * - sqlite3 is compiled once for both hosts while their `npm ci` run (see sqlite3-build.ts).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, join, resolve } from 'node:path';
 import { cacheRoot, withLock } from './cache';
 import { cleanEnv, run } from './proc';
-import { ensureSqlite3Binary, installSqlite3Binary } from './sqlite3-build';
+import { ensureSqlite3Binary, installSqlite3Binary, sqlite3BuildDir } from './sqlite3-build';
 import { packageName, tarballUrl, type Lockfile } from './lockfile';
 
 export type HostName = 'n8n-2' | 'n8n-1';
@@ -64,9 +64,8 @@ const NPM_CI_TIMEOUT_MS = 15 * 60_000;
 
 export { cacheRoot };
 
-/** Installs the host unless the cache already holds it; resolves when it is ready to run. */
-export async function ensureHost(name: HostName, log: (line: string) => void = defaultLog): Promise<HostInfo> {
-	const recipe = RECIPES[name];
+/** The cache folder of a host: named after its lockfile, package.json and install steps. */
+export function hostDir(name: HostName): { dir: string; lock: Lockfile } {
 	const source = join(HOSTS_DIR, name);
 	const packageJson = readFileSync(join(source, 'package.json'));
 	const lockfile = readFileSync(join(source, 'package-lock.json'));
@@ -74,8 +73,14 @@ export async function ensureHost(name: HostName, log: (line: string) => void = d
 		.update([RECIPE_VERSION, packageJson, lockfile].join('\0'))
 		.digest('hex')
 		.slice(0, 16);
-	const dir = join(cacheRoot(), `${name}-${hash}`);
-	const lock = JSON.parse(lockfile.toString('utf8')) as Lockfile;
+	return { dir: join(cacheRoot(), `${name}-${hash}`), lock: JSON.parse(lockfile.toString('utf8')) as Lockfile };
+}
+
+/** Installs the host unless the cache already holds it; resolves when it is ready to run. */
+export async function ensureHost(name: HostName, log: (line: string) => void = defaultLog): Promise<HostInfo> {
+	const recipe = RECIPES[name];
+	const source = join(HOSTS_DIR, name);
+	const { dir, lock } = hostDir(name);
 	const n8nVersion = lock.packages['node_modules/n8n'].version as string;
 
 	let installed = false;
@@ -156,6 +161,29 @@ async function install(
 
 	writeFileSync(join(dir, MARKER), JSON.stringify({ runtime: check.stdout.trim(), installedAt: new Date().toISOString() }));
 	log(`${name}: installed in ${seconds(started)} (Node ${check.stdout.trim()})`);
+}
+
+/**
+ * Removes cached hosts and sqlite3 builds that the current lockfiles no longer use (each old
+ * host is 1-2.6 GB). Leaves anything being installed alone. Returns the removed folders.
+ */
+export function pruneCache(): string[] {
+	const root = cacheRoot();
+	if (!existsSync(root)) return [];
+	const keep = new Set<string>();
+	for (const name of HOST_NAMES) {
+		const { dir, lock } = hostDir(name);
+		keep.add(basename(dir));
+		keep.add(basename(sqlite3BuildDir(lock)));
+	}
+	const removed: string[] = [];
+	for (const entry of readdirSync(root)) {
+		const ours = /^(n8n-\d+|sqlite3-[^/]+)-[0-9a-f]{16}$/.test(entry);
+		if (!ours || keep.has(entry) || existsSync(join(root, `${entry}.lock`))) continue;
+		rmSync(join(root, entry), { recursive: true, force: true });
+		removed.push(join(root, entry));
+	}
+	return removed;
 }
 
 /**

@@ -30,8 +30,13 @@ export function sqlite3Paths(lock: Lockfile): string[] {
 	return Object.keys(lock.packages).filter((key) => /(^|\/)node_modules\/sqlite3$/.test(key));
 }
 
-/** Builds (or finds in the cache) node_sqlite3.node for the sqlite3 the lockfile pins; returns its path. */
-export async function ensureSqlite3Binary(lock: Lockfile, registry: string, log: (line: string) => void): Promise<string> {
+interface BuildInputs {
+	dir: string;
+	/** [folder name, lockfile path] of what the build needs. */
+	parts: Array<[string, string]>;
+}
+
+function buildInputs(lock: Lockfile): BuildInputs {
 	const [sqlitePath, ...others] = sqlite3Paths(lock);
 	if (!sqlitePath) throw new Error('The host lockfile has no sqlite3');
 	const sqlite3 = lock.packages[sqlitePath];
@@ -43,17 +48,27 @@ export async function ensureSqlite3Binary(lock: Lockfile, registry: string, log:
 	);
 	if (!addonApiPath) throw new Error('The host lockfile has no node-addon-api for sqlite3');
 	const addonApi = lock.packages[addonApiPath];
-	/** [folder name, lockfile path] of what the build needs. */
-	const parts: Array<[string, string]> = [
-		['sqlite3', sqlitePath],
-		['node-addon-api', addonApiPath],
-	];
-
 	const key = createHash('sha256')
 		.update([BUILD_VERSION, NAPI_BUILD_VERSION, process.platform, process.arch, sqlite3.integrity, addonApi.integrity].join('\0'))
 		.digest('hex')
 		.slice(0, 16);
-	const dir = join(cacheRoot(), `sqlite3-${sqlite3.version}-${key}`);
+	return {
+		dir: join(cacheRoot(), `sqlite3-${sqlite3.version}-${key}`),
+		parts: [
+			['sqlite3', sqlitePath],
+			['node-addon-api', addonApiPath],
+		],
+	};
+}
+
+/** The cache folder of the sqlite3 build a lockfile needs. */
+export function sqlite3BuildDir(lock: Lockfile): string {
+	return buildInputs(lock).dir;
+}
+
+/** Builds (or finds in the cache) node_sqlite3.node for the sqlite3 the lockfile pins; returns its path. */
+export async function ensureSqlite3Binary(lock: Lockfile, registry: string, log: (line: string) => void): Promise<string> {
+	const { dir, parts } = buildInputs(lock);
 	const binary = join(dir, BINARY);
 	if (existsSync(join(dir, MARKER))) return binary;
 	// Both hosts of one run ask at once: share the build instead of polling the lock.
