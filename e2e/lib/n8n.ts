@@ -120,6 +120,11 @@ export class N8nInstance {
 		return new N8nInstance(host, userFolder, env, ownsFolder);
 	}
 
+	/** The environment of this instance's n8n commands (without ports), to run one yourself, e.g. `n8n start`. */
+	env(): NodeJS.ProcessEnv {
+		return { ...this.baseEnv };
+	}
+
 	/** Runs `n8n <args>`, each time on fresh ports so several commands may run at once. */
 	async n8n(args: string[], timeoutMs = IMPORT_TIMEOUT_MS): Promise<RunResult> {
 		const [port, brokerPort] = await freePorts(2);
@@ -284,7 +289,7 @@ async function mustRun(
 }
 
 /** Ports the OS reports free right now (another process may still take one before n8n does). */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
 	const servers = await Promise.all(
 		Array.from(
 			{ length: count },

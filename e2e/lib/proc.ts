@@ -80,6 +80,9 @@ process.on('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 	process.once(signal, () => {
 		for (const child of live) killGroup(child.pid);
+		// A script that handles the signal itself (scripts/dev.ts stops n8n's editor gracefully)
+		// exits when it is done; otherwise exit now.
+		if (process.listenerCount(signal) > 0) return;
 		process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15));
 	});
 }
