@@ -298,8 +298,8 @@ async function main(): Promise<void> {
 				`process; url mode: the API call and the download). Split = shares of a CPU profile of another run, applied to the CPU figure: node = samples with ` +
 				`the node's code on the stack (reading parameters, decode, prepareBinaryData); HTTP = n8n's HTTP helper (axios, follow-redirects, ` +
 				`@n8n/backend-network, node:http/net: a new Agent and TCP connection for every request, body collection, JSON.parse of the answer); engine = ` +
-				`n8n-core/n8n-workflow without the node on the stack (credentials per request, the engine, the harness). Decode = Buffer.from(b64, 'base64') of ` +
-				`the same payload alone; JSON.parse of the same answer alone: ${f2(r.b64.jsonParseMs)} ms (21 KB), ${f2(r['b64-noise'].jsonParseMs)} ms ` +
+				`n8n-core/n8n-workflow without the node on the stack (credentials per request, the engine, the harness). Decode = CPU time of Buffer.from(b64, 'base64') of ` +
+				`the same payload alone; CPU time of JSON.parse of the same answer alone: ${f2(r.b64.jsonParseMs)} ms (21 KB), ${f2(r['b64-noise'].jsonParseMs)} ms ` +
 				`(${f2(r['b64-noise'].answerBytes / 1e6)} MB).`,
 		);
 	}

@@ -190,14 +190,15 @@ async function fetchBody(server: ChildServer, body: IDataObject): Promise<string
 	});
 }
 
-/** ms for one Buffer.from(b64, 'base64') of this payload (median of repeated batches). */
-function decodeMs(b64: string): number {
+/** CPU ms of one call of `fn` (median of 7 batches; CPU time, so that other processes on the machine do not count). */
+function cpuMsPerCall(fn: () => unknown, bytes: number): number {
+	const per = Math.max(5, Math.min(2000, Math.round(2e8 / Math.max(bytes, 1))));
 	const batches: number[] = [];
-	const per = Math.max(5, Math.min(2000, Math.round(2e8 / Math.max(b64.length, 1))));
 	for (let batch = 0; batch < 7; batch++) {
-		const t = performance.now();
-		for (let i = 0; i < per; i++) Buffer.from(b64, 'base64');
-		batches.push((performance.now() - t) / per);
+		const start = process.cpuUsage();
+		for (let i = 0; i < per; i++) fn();
+		const used = process.cpuUsage(start);
+		batches.push((used.user + used.system) / 1000 / per);
 	}
 	return batches.sort((a, b) => a - b)[3];
 }
@@ -261,8 +262,8 @@ export async function overhead(p: OverheadParams): Promise<IDataObject> {
 				requestsPerItem: (one.requests + two.requests) / (3 * c.items),
 				answerBytes: Buffer.byteLength(answer),
 				imageBytes,
-				decodeMs: b64 ? decodeMs(b64) : 0,
-				jsonParseMs: timeIt(() => JSON.parse(answer)),
+				decodeMs: b64 ? cpuMsPerCall(() => Buffer.from(b64, 'base64'), b64.length) : 0,
+				jsonParseMs: cpuMsPerCall(() => JSON.parse(answer), answer.length),
 				// The profile's split, scaled to the measured CPU time (samples are wall-clock spaced).
 				split: Object.fromEntries(
 					(['node', 'http', 'engine', 'gc', 'other'] as const).map((k) => [k, (profile.totals[k] / profile.busy) * cpuMsPerItem]),
@@ -356,17 +357,6 @@ function categorize(profile: Profiler.Profile): ProfileSummary {
 		busy,
 		topFrames: [...frames].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(1)} ms ${k}`),
 	};
-}
-
-function timeIt(fn: () => unknown): number {
-	const per = 20;
-	const samples: number[] = [];
-	for (let batch = 0; batch < 5; batch++) {
-		const t = performance.now();
-		for (let i = 0; i < per; i++) fn();
-		samples.push((performance.now() - t) / per);
-	}
-	return samples.sort((a, b) => a - b)[2];
 }
 
 async function downloadSize(url: string): Promise<number> {
