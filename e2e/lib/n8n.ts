@@ -28,6 +28,8 @@ export interface CredentialImport {
 
 export interface ExecuteResult {
 	exitCode: number;
+	/** The signal that ended n8n, if one did (exitCode is then 128 + its number). */
+	signal: NodeJS.Signals | null;
 	/** The run data n8n printed (undefined when it printed none, e.g. the workflow was not found). */
 	run: N8nRun | undefined;
 	stdout: string;

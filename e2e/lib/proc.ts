@@ -1,6 +1,7 @@
 /** Child processes for the e2e suite: one place that spawns, times out and captures output. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { constants } from 'node:os';
 
 export interface RunOptions {
 	cwd?: string;
@@ -11,7 +12,10 @@ export interface RunOptions {
 }
 
 export interface RunResult {
+	/** The exit code; 128 + the signal's number when a signal ended the process (as shells report it). */
 	exitCode: number;
+	/** The signal that ended the process, if one did. */
+	signal: NodeJS.Signals | null;
 	stdout: string;
 	stderr: string;
 	durationMs: number;
@@ -51,14 +55,15 @@ export async function run(command: string, args: string[], options: RunOptions):
 		killGroup(child.pid);
 	}, options.timeoutMs);
 
-	const exitCode = await new Promise<number>((resolve, reject) => {
+	const [exitCode, signal] = await new Promise<[number, NodeJS.Signals | null]>((resolve, reject) => {
 		child.on('error', reject);
-		child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+		child.on('close', (code, signal) => resolve([code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1), signal]));
 	}).finally(() => clearTimeout(timer));
 	if (log) await new Promise<void>((resolve) => log.end(resolve));
 
 	const result: RunResult = {
 		exitCode,
+		signal,
 		stdout: Buffer.concat(stdout).toString('utf8'),
 		stderr: Buffer.concat(stderr).toString('utf8'),
 		durationMs: Date.now() - started,

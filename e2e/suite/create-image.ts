@@ -1,0 +1,353 @@
+/**
+ * The Create Image node inside one real n8n host: the packed package installed the way n8n's
+ * installer does, the example workflow and the fixtures under e2e/fixtures/ run with
+ * `n8n execute` against the project's image server, and the run data checked.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { QUOTA_MESSAGE } from '../../test/server/errors';
+import { startImageServer, type ImageServer } from '../../test/server';
+import type { HostInfo } from '../lib/hosts';
+import { N8nInstance, nodeOutput, type ExecuteResult, type N8nItem, type N8nRun } from '../lib/n8n';
+import { Checks, seconds, type Limiter, type Log } from './runner';
+
+const REPO = resolve(__dirname, '..', '..');
+const EXAMPLE = join(REPO, 'examples', 'create-images.workflow.json');
+const FIXTURES = join(REPO, 'e2e', 'fixtures');
+const NODE = 'Create Image';
+
+/** The credential the example workflow names (its id and name, unchanged). */
+const CREDENTIAL = { id: 'createImageExampleCred', name: 'OpenAI Images API', type: 'openAiImagesApi' };
+
+/** Workflow files, imported in one n8n start; executed in parallel (within the shared limiter). */
+const WORKFLOWS = {
+	example: EXAMPLE,
+	raw: join(FIXTURES, 'raw-response.workflow.json'),
+	continueOnFail: join(FIXTURES, 'continue-on-fail.workflow.json'),
+	errorOutput: join(FIXTURES, 'error-output.workflow.json'),
+	stopOnError: join(FIXTURES, 'stop-on-error.workflow.json'),
+	badSize: join(FIXTURES, 'bad-size.workflow.json'),
+} as const;
+type WorkflowName = keyof typeof WORKFLOWS;
+
+/** What the example's Set node emits, one item per prompt. */
+const EXAMPLE_PROMPTS = [
+	{ slug: 'lighthouse', prompt: 'A watercolour lighthouse at dawn, soft pastel light', size: '1536x1024', width: 1536, height: 1024 },
+	{ slug: 'ramen', prompt: 'A steaming bowl of ramen, top-down food photo', size: '1024x1024', width: 1024, height: 1024 },
+	{ slug: 'fox', prompt: "A red fox curled up in fresh snow, children's book style", size: '1024x1536', width: 1024, height: 1536 },
+];
+
+export interface HostSuiteInput {
+	/** Resolves when the host is installed and the package packed (rejects: every check fails). */
+	ready: Promise<{ host: HostInfo; tgz: string }>;
+	name: string;
+	/** Shared by all hosts: bounds the n8n processes running at once. */
+	limiter: Limiter;
+	log: Log;
+}
+
+export interface HostSuiteResult {
+	name: string;
+	checks: Checks;
+	timings: Array<[string, number]>;
+	/** Host failures that a second run of the workflow got past. */
+	warnings: string[];
+}
+
+export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput): Promise<HostSuiteResult> {
+	const prefix = `[${name}]`;
+	const say = (line: string) => log(`${prefix} ${line}`);
+	const checks = new Checks(prefix, log);
+	const timings: Array<[string, number]> = [];
+	const warnings: string[] = [];
+	const timed = async <T>(label: string, fn: () => Promise<T>, limited = true): Promise<T> => {
+		const task = async () => {
+			const started = Date.now();
+			const result = await fn();
+			timings.push([label, Date.now() - started]);
+			say(`${label}: ${seconds(started)}`);
+			return result;
+		};
+		return limited ? limiter.run(task) : task();
+	};
+
+	let server: ImageServer | undefined;
+	let instance: N8nInstance | undefined;
+	const setup = (async () => {
+		const { host, tgz } = await ready;
+		say(`n8n ${host.n8nVersion}, Node ${host.nodeBin === process.execPath ? process.version : host.nodeBin}`);
+		server = await startImageServer({ apiKey: `sk-e2e-${randomBytes(16).toString('hex')}` });
+		const { apiKey, baseUrl } = server;
+		instance = await N8nInstance.create(host);
+		const n8n = instance;
+		await timed('install package', () => n8n.installPackage(tgz), false);
+		await timed('import credential', () => n8n.importCredentials([{ ...CREDENTIAL, data: { apiKey, baseUrl } }]));
+		const names = Object.keys(WORKFLOWS) as WorkflowName[];
+		const ids = await timed(`import ${names.length} workflows`, () => n8n.importWorkflows(names.map((key) => WORKFLOWS[key])));
+		return { server, instance: n8n, ids: Object.fromEntries(names.map((key, i) => [key, ids[i]])) as Record<WorkflowName, string> };
+	})();
+
+	const runs = {} as Record<WorkflowName, Promise<ExecuteResult>>;
+	/** When each workflow's last run started: the image server's requests are told apart by it. */
+	const attemptStarted = {} as Record<WorkflowName, number>;
+	for (const key of Object.keys(WORKFLOWS) as WorkflowName[]) {
+		runs[key] = setup.then(async ({ instance: n8n, ids }) => {
+			const execute = async (label: string) => {
+				attemptStarted[key] = Date.now();
+				const result = await timed(label, () => n8n.execute(ids[key]));
+				if (process.env.E2E_KEEP_INSTANCES) {
+					const log = `${exitText(result)}\n${result.stdout}\n--- stderr\n${result.stderr}`;
+					writeFileSync(join(n8n.userFolder, `${label.replace(/\W+/g, '-')}.log`), log);
+				}
+				return result;
+			};
+			const result = await execute(`execute ${key}`);
+			const flake = hostFlake(result);
+			if (!flake) return result;
+			say(`WARNING execute ${key}: ${flake}; running it once more`);
+			warnings.push(`${key}: ${flake}`);
+			return execute(`execute ${key} again`);
+		});
+		runs[key].catch(() => undefined); // awaited by the checks
+	}
+	const context = async () => {
+		const { server: images, instance: n8n } = await setup;
+		return { images, n8n };
+	};
+
+	try {
+		await checks.check('example: Result has the 3 images as PNG files of the requested sizes', async () => {
+			const { n8n } = await context();
+			const run = succeeded(await runs.example);
+			const result = nodeOutput(run, NODE, 0);
+			assert.equal(result.length, 3, `Result items: ${summary(result)}`);
+			result.forEach((item, i) => {
+				const expected = EXAMPLE_PROMPTS[i];
+				const file = item.binary?.data;
+				assert.ok(file, `item ${i} has no binary "data": ${summary([item])}`);
+				assert.equal(file.mimeType, 'image/png');
+				assert.equal(file.fileName, `${expected.slug}.png`);
+				assert.equal(file.fileExtension, 'png');
+				const bytes = n8n.readBinary(file);
+				assert.ok(bytes.length > 0, `item ${i}: empty file`);
+				assert.deepEqual(pngSize(bytes), { width: expected.width, height: expected.height }, `item ${i}: ${file.fileName}`);
+			});
+		});
+
+		await checks.check('example: Result metadata, pairedItem, and the requests sent', async () => {
+			const { images } = await context();
+			const run = succeeded(await runs.example);
+			const result = nodeOutput(run, NODE, 0);
+			assert.equal(result.length, 3);
+			result.forEach((item, i) => {
+				const expected = EXAMPLE_PROMPTS[i];
+				const json = item.json;
+				assert.equal(json.model, 'gpt-image-2');
+				assert.equal(json.prompt, expected.prompt);
+				assert.equal(json.size, expected.size);
+				assert.equal(json.quality, 'low');
+				assert.equal(json.outputFormat, 'png');
+				assert.equal(json.index, 0);
+				assert.match(String(json.requestId), /^req_/, 'requestId');
+				assert.ok(json.usage && typeof json.usage === 'object', 'usage');
+				assert.ok(!Number.isNaN(Date.parse(String(json.createdAt))), `createdAt ${json.createdAt}`);
+				assert.ok(JSON.stringify(json).length < 4000, 'no base64 payload in the JSON');
+				assert.deepEqual(paired(item), [i], `item ${i} pairedItem ${JSON.stringify(item.pairedItem)}`);
+			});
+			const sent = generations(images, (prompt) => EXAMPLE_PROMPTS.some((p) => p.prompt === prompt), attemptStarted.example);
+			assert.equal(sent.length, 3, 'generation requests for the example');
+			for (const expected of EXAMPLE_PROMPTS) {
+				const body = sent.find((r) => (r.body as { prompt: string }).prompt === expected.prompt)?.body;
+				assert.deepEqual(
+					pick(body, ['model', 'prompt', 'size', 'quality']),
+					{ model: 'gpt-image-2', prompt: expected.prompt, size: expected.size, quality: 'low' },
+				);
+			}
+		});
+
+		await checks.check('example: Configuration output has the 3 prompts unchanged; both NoOp nodes ran', async () => {
+			const run = succeeded(await runs.example);
+			const prompts = EXAMPLE_PROMPTS.map(({ slug, prompt, size }) => ({ slug, prompt, size }));
+			const configuration = nodeOutput(run, NODE, 1);
+			assert.deepEqual(
+				configuration.map((item) => item.json),
+				prompts,
+			);
+			assert.deepEqual(configuration.map(paired), [[0], [1], [2]]);
+			const images = nodeOutput(run, 'Images');
+			assert.deepEqual(
+				images.map((item) => item.json),
+				nodeOutput(run, NODE, 0).map((item) => item.json),
+			);
+			assert.deepEqual(
+				images.map((item) => item.binary?.data?.fileName),
+				['lighthouse.png', 'ramen.png', 'fox.png'],
+			);
+			assert.deepEqual(
+				nodeOutput(run, 'Prompts Used').map((item) => item.json),
+				prompts,
+			);
+		});
+
+		await checks.check('Raw Response: one { body, status } row per request, a 400 included, workflow succeeds', async () => {
+			const run = succeeded(await runs.raw);
+			const rows = nodeOutput(run, NODE, 0);
+			assert.equal(rows.length, 2, `rows: ${summary(rows)}`);
+			assert.deepEqual(Object.keys(rows[0].json).sort(), ['body', 'status']);
+			assert.equal(rows[0].json.status, 200);
+			const ok = rows[0].json.body as { data: Array<{ b64_json: string }> };
+			assert.deepEqual(pngSize(Buffer.from(ok.data[0].b64_json, 'base64')), { width: 1024, height: 1024 });
+			assert.equal(rows[1].json.status, 400);
+			const blocked = rows[1].json.body as { error: { code: string; message: string } };
+			assert.equal(blocked.error.code, 'moderation_blocked');
+			assert.match(blocked.error.message, /rejected by the safety system/);
+			assert.deepEqual(rows.map(paired), [[0], [1]]);
+			assert.equal(nodeOutput(run, NODE, 1).length, 2, 'Configuration items');
+		});
+
+		await checks.check('On Error = Continue: the error item in the failed item\'s place, with pairedItem', async () => {
+			const run = succeeded(await runs.continueOnFail);
+			const result = nodeOutput(run, NODE, 0);
+			assert.equal(result.length, 3, `Result items: ${summary(result)}`);
+			assert.equal(result[0].binary?.data?.fileName, 'continue_0.png');
+			assert.equal(result[2].binary?.data?.fileName, 'continue_2.png');
+			assert.equal(result[1].binary, undefined);
+			assert.match(String(result[1].json.error), /^Your request was rejected by the safety system/);
+			assert.deepEqual(result.map(paired), [[0], [1], [2]]);
+			assert.equal(nodeOutput(run, NODE, 1).length, 3, 'Configuration items');
+		});
+
+		await checks.check('On Error = Continue (using error output): the failed item on the third output', async () => {
+			const run = succeeded(await runs.errorOutput);
+			const result = nodeOutput(run, NODE, 0);
+			assert.deepEqual(result.map(paired), [[0], [2]], `Result items: ${summary(result)}`);
+			assert.ok(result.every((item) => item.binary?.data?.mimeType === 'image/png'));
+			assert.equal(nodeOutput(run, NODE, 1).length, 3, 'Configuration items');
+			const failed = nodeOutput(run, NODE, 2);
+			assert.equal(failed.length, 1, `error output: ${summary(failed)}`);
+			assert.deepEqual(paired(failed[0]), [1]);
+			assert.equal(failed[0].json.error, 'Invalid request (simulated by the test server).');
+			assert.equal(nodeOutput(run, 'Failed').length, 1, 'the node on the error output');
+			assert.equal(nodeOutput(run, 'Images').length, 2);
+			assert.equal(nodeOutput(run, 'Configurations').length, 3);
+		});
+
+		await checks.check('On Error = Stop Workflow: `n8n execute` exits 1 with the API\'s message', async () => {
+			const result = await runs.stopOnError;
+			assert.equal(result.exitCode, 1, `${exitText(result)}; stderr: ${tail(result.stderr)}`);
+			const run = mustHaveRun(result);
+			assert.equal(run.data.resultData.error?.message, QUOTA_MESSAGE);
+			assert.equal(run.data.resultData.runData[NODE]?.[0]?.error?.message, QUOTA_MESSAGE);
+			assert.equal(run.data.resultData.lastNodeExecuted, NODE);
+			assert.equal(run.data.resultData.runData.Images, undefined, 'the next node must not run');
+		});
+
+		await checks.check('Validation: a bad size fails before any request, naming the item and the field', async () => {
+			const { images } = await context();
+			const result = await runs.badSize;
+			assert.equal(result.exitCode, 1, `${exitText(result)}; stderr: ${tail(result.stderr)}`);
+			const run = mustHaveRun(result);
+			const message = run.data.resultData.error?.message ?? '';
+			assert.match(
+				message,
+				/^\[item 1\] Options › Size: "1000x1000" is not accepted by gpt-image-2: both edges must be multiples of 16\b/,
+			);
+			assert.equal(run.data.resultData.runData[NODE]?.[0]?.error?.message, message);
+			const sent = generations(images, (prompt) => prompt.startsWith('bad-size:'), 0);
+			assert.equal(sent.length, 0, 'generation requests for the bad-size workflow');
+		});
+
+		await checks.check('the API key appears nowhere in stdout, stderr or run data', async () => {
+			const { images } = await context();
+			const all = await Promise.all(Object.values(runs));
+			const used = images.requests.filter((r) => r.headers.authorization === `Bearer ${images.apiKey}`);
+			assert.ok(used.length >= 10, `the key was sent (${used.length} requests)`);
+			for (const [key, result] of Object.keys(runs).map((k, i) => [k, all[i]] as const)) {
+				for (const [where, text] of [
+					['stdout', result.stdout],
+					['stderr', result.stderr],
+					['run data', JSON.stringify(result.run ?? null)],
+				] as const) {
+					assert.ok(!text.includes(images.apiKey), `${key}: the API key is in ${where}`);
+					assert.ok(!text.includes(images.apiKey.slice(-20)), `${key}: part of the API key is in ${where}`);
+				}
+			}
+		});
+	} finally {
+		await Promise.allSettled(Object.values(runs));
+		await server?.close();
+		if (process.env.E2E_KEEP_INSTANCES) say(`instance kept: ${instance?.userFolder}`);
+		else instance?.dispose();
+	}
+	return { name, checks, timings, warnings };
+}
+
+/** The run data of a run that must have succeeded (exit 0, no workflow error). */
+function succeeded(result: ExecuteResult): N8nRun {
+	const run = mustHaveRun(result);
+	const error = run.data.resultData.error?.message;
+	assert.equal(result.exitCode, 0, `${exitText(result)}; error: ${error}; stderr: ${tail(result.stderr)}`);
+	assert.equal(error, undefined);
+	return run;
+}
+
+function mustHaveRun(result: ExecuteResult): N8nRun {
+	assert.ok(result.run, `no run data (${exitText(result)}):\n${tail(result.stdout)}\n${tail(result.stderr)}`);
+	return result.run;
+}
+
+function exitText(result: ExecuteResult): string {
+	return `exit ${result.exitCode}${result.signal ? ` (${result.signal})` : ''}`;
+}
+
+/** The input item indexes an item is paired with. */
+function paired(item: N8nItem): number[] {
+	const list = Array.isArray(item.pairedItem) ? item.pairedItem : [item.pairedItem];
+	return list.map((entry) => (typeof entry === 'number' ? entry : (entry as { item: number }).item));
+}
+
+/** Generation requests the server received since `since` whose prompt passes `prompt`. */
+function generations(server: ImageServer, prompt: (prompt: string) => boolean, since: number) {
+	return server.requests.filter(
+		(r) =>
+			r.kind === 'generation' &&
+			r.receivedAt >= since &&
+			prompt(String((r.body as { prompt?: unknown } | undefined)?.prompt ?? '')),
+	);
+}
+
+/**
+ * A failure of the host, not of the node, that a second run may not repeat: n8n killed by a
+ * signal, or n8n 2.x's safe-regex budget (250 ms of wall time per call, in a vm) running out on
+ * a starved CPU while it evaluates the node's `_cnd.regex` display conditions.
+ */
+function hostFlake(result: ExecuteResult): string | undefined {
+	if (result.signal) return `n8n was ended by ${result.signal}`;
+	if (/Regular expression execution timed out/.test(result.stdout + result.stderr)) {
+		return 'n8n 2.x\'s safe-regex timed out (250 ms wall-clock budget; the machine is overloaded)';
+	}
+	return undefined;
+}
+
+function pick(value: unknown, keys: string[]): Record<string, unknown> {
+	const object = (value ?? {}) as Record<string, unknown>;
+	return Object.fromEntries(keys.map((key) => [key, object[key]]));
+}
+
+/** Width and height from a PNG's IHDR chunk (throws if it is not a PNG). */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+	const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+	assert.ok(bytes.subarray(0, 8).equals(signature), `not a PNG: ${bytes.subarray(0, 8).toString('hex')}`);
+	assert.equal(bytes.subarray(12, 16).toString('latin1'), 'IHDR');
+	return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+function summary(items: N8nItem[]): string {
+	return JSON.stringify(items.map((item) => ({ json: item.json, binary: item.binary && Object.keys(item.binary), pairedItem: item.pairedItem }))).slice(0, 1500);
+}
+
+function tail(text: string, lines = 15): string {
+	return text.split('\n').slice(-lines).join('\n');
+}
