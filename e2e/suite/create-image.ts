@@ -229,6 +229,9 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.equal(failed.length, 1, `error output: ${summary(failed)}`);
 			assert.deepEqual(paired(failed[0]), [1]);
 			assert.equal(failed[0].json.error, 'Invalid request (simulated by the test server).');
+			const error = failed[0].error as { description?: string; context?: { itemIndex?: number } } | undefined;
+			assert.equal(error?.description, 'HTTP 400, type: invalid_request_error');
+			assert.equal(error?.context?.itemIndex, 1);
 			assert.equal(nodeOutput(run, 'Failed').length, 1, 'the node on the error output');
 			assert.equal(nodeOutput(run, 'Images').length, 2);
 			assert.equal(nodeOutput(run, 'Configurations').length, 3);
@@ -238,7 +241,10 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			const result = await runs.stopOnError;
 			assert.equal(result.exitCode, 1, `${exitText(result)}; stderr: ${tail(result.stderr)}`);
 			const run = mustHaveRun(result);
-			assert.equal(run.data.resultData.error?.message, QUOTA_MESSAGE);
+			const error = run.data.resultData.error as { message?: string; description?: string; context?: { itemIndex?: number } };
+			assert.equal(error?.message, QUOTA_MESSAGE, 'the API\'s message, not retried (no "after N attempts")');
+			assert.equal(error?.description, 'HTTP 429, type: insufficient_quota, code: insufficient_quota');
+			assert.equal(error?.context?.itemIndex, 1);
 			assert.equal(run.data.resultData.runData[NODE]?.[0]?.error?.message, QUOTA_MESSAGE);
 			assert.equal(run.data.resultData.lastNodeExecuted, NODE);
 			assert.equal(run.data.resultData.runData.Images, undefined, 'the next node must not run');
