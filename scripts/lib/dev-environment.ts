@@ -13,8 +13,8 @@ import type { N8nInstance } from '../../e2e/lib/n8n';
 export interface DevEnvironmentOptions {
 	/** The instance folder (N8N_USER_FOLDER), kept between runs. */
 	userFolder: string;
-	/** The editor's port; default 5678 if free, else any free one. */
-	port?: number;
+	/** The editor's port, or 'any' free one; default 5678 if free, else any free one. */
+	port?: number | 'any';
 	/** A packed package to install; default: build and pack this checkout. */
 	tgz?: string;
 	log: Log;

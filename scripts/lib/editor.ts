@@ -40,12 +40,18 @@ export interface Editor {
 const START_TIMEOUT_MS = 180_000;
 
 /**
- * Starts `n8n start` and resolves once its REST API answers. `port` 0 (default): 5678 if
- * free, else any free port.
+ * Starts `n8n start` and resolves once its REST API answers. `port`: a number (must be free),
+ * 'any' (any free port), or undefined: 5678 if free, else any free port.
  */
-export async function startEditor(instance: N8nInstance, options: { port?: number; log: Log }): Promise<Editor> {
-	const port = options.port || ((await isFree(5678)) ? 5678 : (await freePorts(1))[0]);
-	const [brokerPort] = await freePorts(1);
+export async function startEditor(instance: N8nInstance, options: { port?: number | 'any'; log: Log }): Promise<Editor> {
+	// Both at once, so that the task broker never gets the editor's port.
+	const [anyPort, brokerPort] = await freePorts(2);
+	let port: number;
+	if (typeof options.port === 'number') {
+		if (!(await isFree(options.port))) throw new Error(`port ${options.port} is in use`);
+		port = options.port;
+	} else port = options.port === undefined && (await isFree(5678)) ? 5678 : anyPort;
+	if (port === brokerPort) throw new Error(`port ${port} is in use`);
 	const url = `http://localhost:${port}`;
 	const logFile = join(instance.userFolder, 'n8n-start.log');
 	const started = Date.now();
@@ -66,7 +72,12 @@ export async function startEditor(instance: N8nInstance, options: { port?: numbe
 	const stop = () => service.stop(15_000);
 	try {
 		await waitFor(
-			async () => (await fetch(`http://127.0.0.1:${port}/rest/settings`, { signal: AbortSignal.timeout(5_000) })).ok,
+			async () => {
+				const response = await fetch(`http://127.0.0.1:${port}/rest/settings`, { signal: AbortSignal.timeout(5_000) });
+				// Signed out, n8n answers its public settings (and nothing else answers like that).
+				const body = response.ok ? ((await response.json()) as { data?: { userManagement?: unknown } }) : undefined;
+				return body?.data?.userManagement !== undefined;
+			},
 			service,
 			START_TIMEOUT_MS,
 		);

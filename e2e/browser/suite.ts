@@ -1,0 +1,194 @@
+/**
+ * Browser test: the Create Image node inside n8n's real editor (n8n 2.41.1), in headless
+ * Chromium. It starts what `npm run dev` starts (scripts/lib/dev-environment.ts) on a
+ * temporary instance and a free port, signs in through the form, and checks, on the example
+ * workflow, what a user sees:
+ *
+ *   - the canvas shows Create Image's two named outputs, Result and Configuration;
+ *   - "Execute workflow" runs it in the editor (local image server): 3 items on each output,
+ *     the Result files are named after the prompts' slugs;
+ *   - the panel lists Model, Prompt, Result Format and Options;
+ *   - per model (typed in ID mode), the Options "Add option" list offers what that model
+ *     takes: gpt-image-2 Background, Output Format, Output Compression, Moderation and no Style
+ *     or Response Format; dall-e-3 Style and Response Format and none of the GPT image ones,
+ *     and options added for gpt-image-2 that dall-e-3 does not take leave the panel.
+ *
+ * Screenshots (canvas.png, panel-gpt-image-2.png, panel-dall-e-3.png) go to `screenshotsDir`
+ * (default .e2e/browser/screenshots; `e2e/browser/run.ts --update-screenshots` writes
+ * docs/screenshots). A failed check saves the page as .e2e/browser/failures/failure-N.png.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { startDevEnvironment, type DevEnvironment } from '../../scripts/lib/dev-environment';
+import { CREATE_IMAGE_NODE, ROOT } from '../../scripts/lib/example';
+import { launchChromium, type Chromium } from './chromium';
+import { EditorPage } from './editor-page';
+
+export interface BrowserSuiteOptions {
+	/** A packed package to install (default: build and pack this checkout). */
+	tgz?: string;
+	/** Where the screenshots go (default .e2e/browser/screenshots). */
+	screenshotsDir?: string;
+}
+
+export const DEFAULT_SCREENSHOTS_DIR = join(ROOT, '.e2e', 'browser', 'screenshots');
+/** Where a failed check saves the page (never into docs/). */
+export const FAILURES_DIR = join(ROOT, '.e2e', 'browser', 'failures');
+export const DOCS_SCREENSHOTS_DIR = join(ROOT, 'docs', 'screenshots');
+
+/** Options only GPT image models take, and options only DALL-E models take (display names). */
+const GPT_IMAGE_OPTIONS: Array<[string, string]> = [
+	['Background', 'background'],
+	['Output Format', 'outputFormat'],
+	['Output Compression', 'outputCompression'],
+	['Moderation', 'moderation'],
+];
+const DALL_E_OPTIONS: Array<[string, string]> = [
+	['Style', 'style'],
+	['Response Format', 'responseFormat'],
+];
+const GPT_IMAGE_ONLY = GPT_IMAGE_OPTIONS.map(([displayName]) => displayName);
+const DALL_E_ONLY = DALL_E_OPTIONS.map(([displayName]) => displayName);
+const PARAMETERS = ['Model', 'Prompt', 'Result Format', 'Options'];
+
+export async function runBrowserSuite(
+	log: (line: string) => void,
+	options: BrowserSuiteOptions = {},
+): Promise<{ passed: number; failed: number }> {
+	const started = Date.now();
+	const screenshots = options.screenshotsDir ?? DEFAULT_SCREENSHOTS_DIR;
+	mkdirSync(screenshots, { recursive: true });
+	rmSync(FAILURES_DIR, { recursive: true, force: true });
+	const userFolder = mkdtempSync(join(tmpdir(), 'n8n-browser-suite-'));
+	let passed = 0;
+	let failed = 0;
+	let dev: DevEnvironment | undefined;
+	let chromium: Chromium | undefined;
+	let page: EditorPage | undefined;
+	let broken: string | undefined;
+
+	const check = async (name: string, body: () => Promise<void>): Promise<void> => {
+		if (broken) {
+			log(`SKIP ${name} (after: ${broken})`);
+			return;
+		}
+		const stepStarted = Date.now();
+		try {
+			await body();
+			passed++;
+			log(`PASS ${name} (${seconds(stepStarted)})`);
+		} catch (error) {
+			failed++;
+			broken = name;
+			mkdirSync(FAILURES_DIR, { recursive: true });
+			const shot = join(FAILURES_DIR, `failure-${failed}.png`);
+			const saved = await page?.page.screenshot({ path: shot }).then(() => ` (page: ${shown(shot)})`, () => '');
+			log(`FAIL ${name} (${seconds(stepStarted)})${saved ?? ''}\n     ${errorText(error)}`);
+		}
+	};
+	const screenshot = async (file: string, target?: 'panel') => {
+		const path = join(screenshots, file);
+		if (target === 'panel') await page!.screenshotPanel(path);
+		else await page!.page.screenshot({ path });
+		log(`     screenshot ${shown(path)}`);
+	};
+
+	try {
+		await check('n8n with the package, the example workflow and an owner is up', async () => {
+			dev = await startDevEnvironment({ userFolder, port: 'any', tgz: options.tgz, log: (line) => log(`     ${line}`) });
+			chromium = await launchChromium();
+			page = new EditorPage(chromium.context.pages()[0] ?? (await chromium.context.newPage()), dev.editor.url);
+		});
+
+		await check('signs in through the sign-in form', async () => {
+			await page!.signIn(dev!.owner.email, dev!.owner.password);
+		});
+
+		await check('canvas: Create Image shows its two outputs, Result and Configuration', async () => {
+			await page!.openWorkflow(dev!.workflowId);
+			expectEqual(await page!.outputLabels(CREATE_IMAGE_NODE), ['Result', 'Configuration'], 'output labels');
+		});
+
+		await check('"Execute workflow" in the editor: 3 images on Result, 3 configurations passed on', async () => {
+			await page!.executeWorkflow('Prompts Used');
+			expectEqual(await page!.edgeLabel(CREATE_IMAGE_NODE, 'Images'), '3 items', 'Result -> Images');
+			expectEqual(await page!.edgeLabel(CREATE_IMAGE_NODE, 'Prompts Used'), '3 items', 'Configuration -> Prompts Used');
+			await screenshot('canvas.png');
+		});
+
+		await check('panel: lists Model, Prompt, Result Format, Options; Result holds lighthouse.png, ramen.png, fox.png', async () => {
+			// Tall enough for the panel screenshots to show every parameter without scrolling.
+			await page!.page.setViewportSize({ width: 1440, height: 1300 });
+			await page!.openNode(CREATE_IMAGE_NODE);
+			const labels = await page!.parameterLabels();
+			expectIncludes(labels, PARAMETERS, 'panel parameters');
+			expectEqual(await page!.outputFileNames(0), ['lighthouse.png', 'ramen.png', 'fox.png'], 'Result files');
+		});
+
+		await check('gpt-image-2: "Add option" offers Background, Output Format, Output Compression, Moderation; no Style, Response Format', async () => {
+			const offered = await page!.addOptionList();
+			expectIncludes(offered, GPT_IMAGE_ONLY, 'Add option (gpt-image-2)');
+			expectExcludes(offered, DALL_E_ONLY, 'Add option (gpt-image-2)');
+			for (const [displayName, name] of GPT_IMAGE_OPTIONS) await page!.addOption(displayName, name);
+			// Output Compression applies to JPEG and WEBP only (the node rejects it with PNG).
+			await page!.selectValue('outputFormat', 'WEBP');
+			await screenshot('panel-gpt-image-2.png', 'panel');
+		});
+
+		await check('dall-e-3 (by ID): the GPT image options leave the panel; "Add option" offers Style, Response Format and none of them', async () => {
+			await page!.setModelById('dall-e-3');
+			for (const [, name] of GPT_IMAGE_OPTIONS) await page!.parameterInput(name).waitFor({ state: 'detached' });
+			const offered = await page!.addOptionList();
+			expectIncludes(offered, DALL_E_ONLY, 'Add option (dall-e-3)');
+			expectExcludes(offered, GPT_IMAGE_ONLY, 'Add option (dall-e-3)');
+			for (const [displayName, name] of DALL_E_OPTIONS) await page!.addOption(displayName, name);
+			await screenshot('panel-dall-e-3.png', 'panel');
+		});
+
+		await check('back to gpt-image-2: Style and Response Format leave the panel; "Add option" offers the GPT image options again', async () => {
+			await page!.setModelById('gpt-image-2');
+			for (const [, name] of DALL_E_OPTIONS) await page!.parameterInput(name).waitFor({ state: 'detached' });
+			// n8n drops the values of options that were hidden: they are offered again, not shown.
+			const offered = await page!.addOptionList();
+			expectIncludes(offered, GPT_IMAGE_ONLY, 'Add option (gpt-image-2 again)');
+			expectExcludes(offered, DALL_E_ONLY, 'Add option (gpt-image-2 again)');
+			await page!.closeDropdown();
+		});
+	} finally {
+		await chromium?.close();
+		await (dev as DevEnvironment | undefined)?.stop();
+		rmSync(userFolder, { recursive: true, force: true });
+	}
+	log(`browser suite: ${passed} passed, ${failed} failed in ${seconds(started)}`);
+	return { passed, failed };
+}
+
+function expectEqual<T>(actual: T, expected: T, what: string): void {
+	if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+		throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+	}
+}
+
+function expectIncludes(actual: string[], expected: string[], what: string): void {
+	const missing = expected.filter((item) => !actual.includes(item));
+	if (missing.length) throw new Error(`${what}: missing ${JSON.stringify(missing)} in ${JSON.stringify(actual)}`);
+}
+
+function expectExcludes(actual: string[], unexpected: string[], what: string): void {
+	const present = unexpected.filter((item) => actual.includes(item));
+	if (present.length) throw new Error(`${what}: should not offer ${JSON.stringify(present)}; offers ${JSON.stringify(actual)}`);
+}
+
+function errorText(error: unknown): string {
+	return (error instanceof Error ? error.message : String(error)).split('\n').slice(0, 12).join('\n     ');
+}
+
+function seconds(since: number): string {
+	return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
+
+function shown(path: string): string {
+	const inside = relative(ROOT, path);
+	return inside && !inside.startsWith('..') ? inside : path;
+}
