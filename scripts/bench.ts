@@ -271,7 +271,7 @@ async function main(): Promise<void> {
 		progress(`3. per-item overhead at latency 0: ${p.items} items (url, b64), ${p.largeItems} items (b64 1.5 MB)`);
 		type Case = {
 			items: number; ok: number; wallMsPerItem: number; cpuMsPerItem: number; serverMsPerItem: number; requestsPerItem: number;
-			answerBytes: number; imageBytes: number; decodeMs: number; jsonParseMs: number; split: Record<string, number>;
+			answerBytes: number; imageBytes: number; decodeMs: number; jsonParseMs: number; split: Record<string, number>; cpuRuns: number[];
 		};
 		const r = (raw.overhead = await runScenario('overhead', p, [], opts.packageDir)) as Record<'url' | 'b64' | 'b64-noise', Case>;
 		const labels = {
@@ -293,7 +293,7 @@ async function main(): Promise<void> {
 		}
 		notes.push(
 			`3: per item = (run of 2N items − run of N items) / N, so the engine's per-execution cost (~0.1 s) is left out; N = ${p.items} (${p.largeItems} for 1.5 MB), ` +
-				`after a warm-up. CPU = process.cpuUsage() of the n8n process (all its threads, GC included); the server runs in another process, so its CPU is not in it. ` +
+				`after a warm-up; median of 3 such pairs (CPU of each: ${(['url', 'b64', 'b64-noise'] as const).map((k) => r[k].cpuRuns.map(f2).join('/')).join('; ')} ms). CPU = process.cpuUsage() of the n8n process (all its threads, GC included); the server runs in another process, so its CPU is not in it. ` +
 				`"wall − server": wall time per item at concurrency 1 minus the server's own time per request (request in -> answer written, measured in the server ` +
 				`process; url mode: the API call and the download). Split = shares of a CPU profile of another run, applied to the CPU figure: node = samples with ` +
 				`the node's code on the stack (reading parameters, decode, prepareBinaryData); HTTP = n8n's HTTP helper (axios, follow-redirects, ` +
