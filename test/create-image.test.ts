@@ -179,7 +179,8 @@ describe('validation before any request', () => {
 		['dall-e-3 quality', 'dall-e-3', { quality: 'high' }, 'ok', /Quality: "high" is not accepted by dall-e-3; accepted: standard, hd/],
 		['gpt-image quality', 'gpt-image-2', { quality: 'hd' }, 'ok', /accepted: auto, low, medium, high/],
 		['n out of range', 'dall-e-2', { n: 11 }, 'ok', /Number of Images: 11 is not accepted; dall-e-2 takes 1 to 10/],
-		['compression with png', 'gpt-image-2', { outputCompression: 50 }, 'ok', /Output Compression: applies to the jpeg and webp output formats only/],
+		// (the panel offers Output Compression only with jpeg or webp; an expression can still say png)
+		['compression with png', 'gpt-image-2', { outputFormat: 'png', outputCompression: 50 }, 'ok', /Output Compression: applies to the jpeg and webp output formats only/],
 		['transparent with jpeg', 'gpt-image-2', { background: 'transparent', outputFormat: 'jpeg' }, 'ok', /Background: "transparent" needs the png or webp output format/],
 		['style on a GPT image model', 'gpt-image-2', { style: 'vivid' }, 'ok', /Style: "vivid" is not accepted: gpt-image-2 does not take this option/],
 		['response format on a GPT image model', 'gpt-image-1.5', { responseFormat: 'url' }, 'ok', /GPT image models always return base64/],

@@ -10,8 +10,8 @@ const description: INodeTypeDescription = new CreateImage().description;
 const optionsCollection = description.properties.find((p) => p.name === 'options')!;
 const options = optionsCollection.options as INodeProperties[];
 
-function visibleOptions(model: string): string[] {
-	const parameters: INodeParameters = { model: { __rl: true, mode: 'id', value: model }, options: {} };
+function visibleOptions(model: string, chosen: INodeParameters = {}): string[] {
+	const parameters: INodeParameters = { model: { __rl: true, mode: 'id', value: model }, options: chosen };
 	const node = { id: '1', name: 'Create Image', type: 'n8n-nodes-create-image.createImage', typeVersion: 1, position: [0, 0] as [number, number], parameters };
 	return options
 		.filter((option) => NodeHelpers.displayParameter(parameters.options as INodeParameters, option, node, description, parameters))
@@ -20,10 +20,16 @@ function visibleOptions(model: string): string[] {
 }
 
 const ALWAYS = ['binaryPropertyName', 'concurrency', 'extraBody', 'fileName', 'maxRetries', 'n', 'quality', 'size', 'timeout', 'user'];
-const GPT_ONLY = ['background', 'moderation', 'outputCompression', 'outputFormat'];
+const GPT_ONLY = ['background', 'moderation', 'outputFormat'];
 
 test.each(['gpt-image-2', 'gpt-image-2-2026-04-21', 'gpt-image-1.5', 'gpt-image-2.6-flare'])('%s shows the GPT image options', (model) => {
 	expect(visibleOptions(model)).toEqual([...ALWAYS, ...GPT_ONLY].sort());
+});
+
+test.each(['jpeg', 'webp'])('Output Compression appears once Output Format is %s, not with png', (outputFormat) => {
+	expect(visibleOptions('gpt-image-2', { outputFormat })).toContain('outputCompression');
+	expect(visibleOptions('gpt-image-2', { outputFormat: 'png' })).not.toContain('outputCompression');
+	expect(visibleOptions('dall-e-3', { outputFormat })).not.toContain('outputCompression');
 });
 
 test('dall-e-3 shows style and response format, not the GPT image options', () => {
@@ -35,7 +41,7 @@ test('dall-e-2 shows response format but not style', () => {
 });
 
 test.each(['my-local-model', '={{ $json.model }}'])('an unknown id or an expression (%s) shows every option', (model) => {
-	expect(visibleOptions(model)).toEqual(options.map((o) => o.name).sort());
+	expect(visibleOptions(model, { outputFormat: 'webp' })).toEqual(options.map((o) => o.name).sort());
 });
 
 test('the public interface: node type, outputs, parameters and options keep their names', () => {

@@ -9,7 +9,8 @@
  *     the Result files are named after the prompts' slugs;
  *   - the panel lists Model, Prompt, Result Format and Options;
  *   - per model (typed in ID mode), the Options "Add option" list offers what that model
- *     takes: gpt-image-2 Background, Output Format, Output Compression, Moderation and no Style
+ *     takes: gpt-image-2 Background, Output Format, Moderation (Output Compression once the format
+ *     is JPEG or WEBP) and no Style
  *     or Response Format; dall-e-3 Style and Response Format and none of the GPT image ones,
  *     and options added for gpt-image-2 that dall-e-3 does not take leave the panel.
  *
@@ -126,13 +127,18 @@ export async function runBrowserSuite(
 			expectEqual(await page!.outputFileNames(0), ['lighthouse.png', 'ramen.png', 'fox.png'], 'Result files');
 		});
 
-		await check('gpt-image-2: "Add option" offers Background, Output Format, Output Compression, Moderation; no Style, Response Format', async () => {
+		await check('gpt-image-2: "Add option" offers Background, Output Format, Moderation (and Output Compression once the format is WEBP); no Style, Response Format', async () => {
 			const offered = await page!.addOptionList();
-			expectIncludes(offered, GPT_IMAGE_ONLY, 'Add option (gpt-image-2)');
-			expectExcludes(offered, DALL_E_ONLY, 'Add option (gpt-image-2)');
-			for (const [displayName, name] of GPT_IMAGE_OPTIONS) await page!.addOption(displayName, name);
-			// Output Compression applies to JPEG and WEBP only (the node rejects it with PNG).
+			const beforeFormat = GPT_IMAGE_ONLY.filter((name) => name !== 'Output Compression');
+			expectIncludes(offered, beforeFormat, 'Add option (gpt-image-2)');
+			// Output Compression applies to JPEG and WEBP only: with the default PNG it is not offered.
+			expectExcludes(offered, [...DALL_E_ONLY, 'Output Compression'], 'Add option (gpt-image-2)');
+			for (const [displayName, name] of GPT_IMAGE_OPTIONS.filter(([, n]) => n !== 'outputCompression')) {
+				await page!.addOption(displayName, name);
+			}
 			await page!.selectValue('outputFormat', 'WEBP');
+			expectIncludes(await page!.addOptionList(), ['Output Compression'], 'Add option (gpt-image-2, WEBP)');
+			await page!.addOption('Output Compression', 'outputCompression');
 			await screenshot('panel-gpt-image-2.png', 'panel');
 		});
 

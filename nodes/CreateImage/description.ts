@@ -9,11 +9,12 @@ import { familiesWithout, isSizeRule, MODEL_FAMILIES, SIZE_PRESETS, type ModelOp
 function forModelsTaking(option: ModelOption): { displayOptions?: IDisplayOptions } {
 	const without = familiesWithout(option);
 	if (without.length === 0) return {};
-	return {
-		displayOptions: {
-			hide: { '/model': without.map((family) => ({ _cnd: { regex: family.pattern } })) },
-		},
-	};
+	// Plain comparisons, no regex: n8n evaluates display rules while the node runs too, and its
+	// regex rules run in a sandbox with a wall-clock limit that a busy server can exceed.
+	const conditions = without.flatMap((family) =>
+		family.ids.map((id) => (family.snapshots ? { _cnd: { startsWith: id } } : id)),
+	);
+	return { displayOptions: { hide: { '/model': conditions } } };
 }
 
 /** Every value some family takes, with the models that take it (the API call is checked per model). */
@@ -208,7 +209,11 @@ export const properties: INodeProperties[] = [
 				typeOptions: { minValue: 0, maxValue: 100 },
 				default: 100,
 				description: 'Compression level (0-100 %) for the JPEG and WEBP output formats',
-				...forModelsTaking('outputCompression'),
+				displayOptions: {
+					// Only once Output Format is JPEG or WEBP: with the default PNG it would be refused.
+					show: { outputFormat: ['jpeg', 'webp'] },
+					...forModelsTaking('outputCompression').displayOptions,
+				},
 			},
 			{
 				displayName: 'Output Format',

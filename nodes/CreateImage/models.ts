@@ -25,8 +25,10 @@ export interface SizeRule {
 export interface ModelFamily {
 	/** Shown in messages and in the model list. */
 	name: string;
-	/** Anchored pattern over model ids (dated snapshots included). */
-	pattern: string;
+	/** The model ids of the family. */
+	ids: readonly string[];
+	/** Whether dated snapshots (`<id>-2026-04-21`) belong to it too. */
+	snapshots: boolean;
 	/** Set when the provider has shut the family down (or announced the date). */
 	retirement?: { date: string; replacement: string };
 	promptMaxLength: number;
@@ -45,7 +47,6 @@ export interface ModelFamily {
 	returns: { revisedPrompt: boolean; usage: boolean };
 }
 
-const SNAPSHOT = '(-\\d{4}-\\d{2}-\\d{2})?';
 const GPT_IMAGE_OPTIONS: readonly ModelOption[] = [
 	'background',
 	'outputFormat',
@@ -76,21 +77,24 @@ const gptImage = {
 export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		name: 'gpt-image-2',
-		pattern: `^gpt-image-2${SNAPSHOT}$`,
+		ids: ['gpt-image-2'],
+		snapshots: true,
 		...gptImage,
 		sizes: GPT_IMAGE_2_SIZE_RULE,
 		qualities: GPT_IMAGE_QUALITIES,
 	},
 	{
 		name: 'gpt-image-2.5',
-		pattern: `^gpt-image-2\\.5-(flare|sunburst)${SNAPSHOT}$`,
+		ids: ['gpt-image-2.5-flare', 'gpt-image-2.5-sunburst'],
+		snapshots: true,
 		...gptImage,
 		sizes: GPT_IMAGE_2_SIZE_RULE,
 		qualities: [...GPT_IMAGE_QUALITIES, 'xhigh', 'max'],
 	},
 	{
 		name: 'gpt-image-2.6',
-		pattern: `^gpt-image-2\\.6-(flare|sunburst)${SNAPSHOT}$`,
+		ids: ['gpt-image-2.6-flare', 'gpt-image-2.6-sunburst'],
+		snapshots: true,
 		...gptImage,
 		sizes: GPT_IMAGE_2_SIZE_RULE,
 		qualities: [...GPT_IMAGE_QUALITIES, 'xhigh', 'max'],
@@ -98,7 +102,8 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	},
 	{
 		name: 'gpt-image-1',
-		pattern: `^gpt-image-1${SNAPSHOT}$`,
+		ids: ['gpt-image-1'],
+		snapshots: true,
 		retirement: { date: '2026-10-23', replacement: 'gpt-image-2' },
 		...gptImage,
 		sizes: GPT_IMAGE_1_SIZES,
@@ -106,7 +111,8 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	},
 	{
 		name: 'gpt-image-1-mini / gpt-image-1.5 / chatgpt-image-latest',
-		pattern: `^(gpt-image-1-mini|gpt-image-1\\.5|chatgpt-image-latest)${SNAPSHOT}$`,
+		ids: ['gpt-image-1-mini', 'gpt-image-1.5', 'chatgpt-image-latest'],
+		snapshots: true,
 		retirement: { date: '2026-12-01', replacement: 'gpt-image-2' },
 		...gptImage,
 		sizes: GPT_IMAGE_1_SIZES,
@@ -114,7 +120,8 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	},
 	{
 		name: 'dall-e-3',
-		pattern: '^dall-e-3$',
+		ids: ['dall-e-3'],
+		snapshots: false,
 		retirement: { date: '2026-05-12', replacement: 'gpt-image-2' },
 		promptMaxLength: 4000,
 		maxImagesPerRequest: 1,
@@ -128,7 +135,8 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	},
 	{
 		name: 'dall-e-2',
-		pattern: '^dall-e-2$',
+		ids: ['dall-e-2'],
+		snapshots: false,
 		retirement: { date: '2026-05-12', replacement: 'gpt-image-2' },
 		promptMaxLength: 1000,
 		maxImagesPerRequest: 10,
@@ -141,11 +149,14 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	},
 ];
 
-const compiled = MODEL_FAMILIES.map((family) => ({ family, regex: new RegExp(family.pattern) }));
+const SNAPSHOT_SUFFIX = /-\d{4}-\d{2}-\d{2}$/;
 
 /** The family a model id belongs to, or undefined for ids the node does not know. */
 export function findModelFamily(modelId: string): ModelFamily | undefined {
-	return compiled.find(({ regex }) => regex.test(modelId))?.family;
+	const base = modelId.replace(SNAPSHOT_SUFFIX, '');
+	return MODEL_FAMILIES.find(
+		(family) => family.ids.includes(modelId) || (family.snapshots && base !== modelId && family.ids.includes(base)),
+	);
 }
 
 /** True for ids that look like image models, known or not (for sorting the model list). */
