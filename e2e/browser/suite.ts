@@ -157,7 +157,8 @@ export async function runBrowserSuite(
 			for (const [, name] of DALL_E_OPTIONS) await page!.parameterInput(name).waitFor({ state: 'detached' });
 			// n8n drops the values of options that were hidden: they are offered again, not shown.
 			const offered = await page!.addOptionList();
-			expectIncludes(offered, GPT_IMAGE_ONLY, 'Add option (gpt-image-2 again)');
+			// Output Compression waits for Output Format to be JPEG or WEBP again.
+			expectIncludes(offered, GPT_IMAGE_ONLY.filter((name) => name !== 'Output Compression'), 'Add option (gpt-image-2 again)');
 			expectExcludes(offered, DALL_E_ONLY, 'Add option (gpt-image-2 again)');
 			await page!.closeDropdown();
 		});
