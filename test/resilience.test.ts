@@ -190,6 +190,11 @@ describe('adaptive concurrency', () => {
 		expect(most).toBe(4);
 
 		limiter.onRateLimited(300);
+		expect(limiter.currentAllowance).toBe(2);
+		// The rest of the same burst of 429s does not halve it again.
+		limiter.onRateLimited(300);
+		limiter.onRateLimited(250);
+		expect(limiter.currentAllowance).toBe(2);
 		const before = Date.now();
 		await limiter.run(async () => undefined);
 		expect(Date.now() - before).toBeGreaterThanOrEqual(290);

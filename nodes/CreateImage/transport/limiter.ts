@@ -74,11 +74,16 @@ export class AdaptiveLimiter {
 		}
 	}
 
-	/** The provider answered 429: halve the allowance, and start nothing before `waitMs` is over. */
+	/**
+	 * The provider answered 429: start nothing before `waitMs` is over, and halve the allowance,
+	 * once per episode: the other 429s of the same burst (arriving while the pause it set still
+	 * runs) say nothing new, and halving for each of them would leave one request in flight.
+	 */
 	onRateLimited(waitMs: number): void {
-		this.allowance = Math.max(1, Math.floor(this.allowance / 2));
+		const now = Date.now();
+		if (now >= this.pausedUntil) this.allowance = Math.max(1, Math.floor(this.allowance / 2));
 		this.successes = 0;
-		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + waitMs);
+		this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
 	}
 
 	onSuccess(): void {
