@@ -111,6 +111,11 @@ describe('files', () => {
 		expect(Number(item.binary!.image.fileSize?.replace(/[^\d.]/g, ''))).toBeGreaterThan(0);
 	});
 
+	test('a dot in the user file name is not taken for an extension', async () => {
+		const run = await runCreateImage(server, [{ prompt: 'a portrait' }], { options: { fileName: 'portrait.v2', outputFormat: 'jpeg' } });
+		expect(run.result[0].binary!.data.fileName).toBe('portrait.v2.jpg');
+	});
+
 	test('several images of one item get their index in order, with the user file name', async () => {
 		const run = await runCreateImage(server, [{ prompt: 'four tiles' }], {
 			options: { n: 4, size: '1024x1024', fileName: 'tile.png' },
@@ -156,6 +161,18 @@ describe('DALL-E', () => {
 		expect(generations(server)[0].headers.authorization).toBe(`Bearer ${server.apiKey}`);
 	});
 
+	test('a model whose retirement date has not come is not called retired', async () => {
+		server.set({ retiredModels: { 'gpt-image-1-mini': '' } });
+		try {
+			const run = await runCreateImage(server, [{ prompt: 'still here?' }], { model: 'gpt-image-1-mini' });
+			expect(run.status).toBe('error');
+			expect(run.error?.message).toMatch(/gpt-image-1-mini/);
+			expect(run.error?.message).not.toMatch(/retired/);
+		} finally {
+			server.set({ retiredModels: {} });
+		}
+	});
+
 	test('a retired model: the error says when it was retired and what replaces it', async () => {
 		server.set({ retiredModels: { 'dall-e-3': 'shut down' } });
 		try {
@@ -187,6 +204,7 @@ describe('validation before any request', () => {
 		['output format on dall-e', 'dall-e-3', { outputFormat: 'webp' }, 'ok', /Output Format: "webp" is not accepted: dall-e-3 does not take this option/],
 		['xhigh quality before 2.5', 'gpt-image-2', { quality: 'xhigh' }, 'ok', /"xhigh" is not accepted by gpt-image-2/],
 		['extra body not an object', 'gpt-image-2', { extraBody: '[1,2]' }, 'ok', /Extra Body Fields \(JSON\): expected a JSON object/],
+		['n through extra body', 'dall-e-3', { extraBody: '{"n": 25}' }, 'ok', /Number of Images: 25 \(from Extra Body Fields\) is not accepted; dall-e-3 takes 1 to 10/],
 	];
 
 	test.each(cases)('%s fails the node, naming the item, field, value and what is accepted, and sends nothing', async (_name, model, options, prompt, message) => {

@@ -42,6 +42,42 @@ describe('retries per request', () => {
 		for (const wait of waits) expect(wait).toBeGreaterThanOrEqual(minimumGap - 15);
 	});
 
+	test('a 429 pauses the next queued request too, for the provider\'s wait', async () => {
+		const run = await runCreateImage(
+			server,
+			[{ prompt: 'first [status:429x1][retry-after-ms:600]' }, { prompt: 'second' }],
+			{ options: { concurrency: 1, maxRetries: 2 } },
+		);
+		expect(run.status).toBe('success');
+		const [first] = attemptsOf('first [status:429x1][retry-after-ms:600]');
+		const [second] = attemptsOf('second');
+		expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(590);
+	});
+
+	test('a wait longer than 5 minutes is not sat out, and the error says so', async () => {
+		const run = await runCreateImage(server, [{ prompt: 'come back later [status:429][retry-after:600]' }], { options: { maxRetries: 3 } });
+		expect(run.status).toBe('error');
+		expect(attemptsOf('come back later [status:429][retry-after:600]')).toHaveLength(1);
+		expect(run.error?.message).toMatch(/asks to wait 600 s, longer than the 5 minutes this node waits/);
+	});
+
+	test('when one request of a split item fails, its other requests stop and nothing goes on after the node returns', async () => {
+		server.script(
+			{ status: 400, body: { error: { message: 'Bad prompt', type: 'invalid_request_error', param: 'prompt', code: null } } },
+			{ status: 503, headers: { 'retry-after-ms': '300' } },
+			{ status: 503, headers: { 'retry-after-ms': '300' } },
+		);
+		const run = await runCreateImage(server, [{ prompt: 'three koi' }], {
+			model: 'dall-e-3',
+			onError: 'continueRegularOutput',
+			options: { n: 3, concurrency: 3, maxRetries: 3, responseFormat: 'b64_json' },
+		});
+		expect(run.result).toHaveLength(1);
+		expect(run.result[0].json.error).toMatch(/Bad prompt/);
+		await new Promise((resolve) => setTimeout(resolve, 800));
+		expect(generations(server)).toHaveLength(3);
+	});
+
 	test('5xx then success: only the failing request is repeated', async () => {
 		const run = await runCreateImage(
 			server,

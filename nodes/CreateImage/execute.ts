@@ -83,20 +83,49 @@ async function runItem(
 	};
 
 	if (config.resultFormat === 'rawResponse') {
-		const answers = await Promise.all(plan.bodies.map(async (body) => (await send(body)).answer));
+		const answers = await allOrFirstError(plan.bodies, settings, async (body) => (await send(body)).answer);
 		return rawItems(itemIndex, answers);
 	}
 
-	const perRequest = await Promise.all(
-		plan.bodies.map(async (body): Promise<MadeImage[]> => {
-			const { answer, receivedAt } = await send(body);
-			if (answer.status >= 400) {
-				throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts);
+	const perRequest = await allOrFirstError(plan.bodies, settings, async (body): Promise<MadeImage[]> => {
+		const { answer, receivedAt } = await send(body);
+		if (answer.status >= 400) {
+			throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts, answer.refusedWaitMs);
+		}
+		return await imagesFromAnswer(ctx, config, answer, receivedAt, settings);
+	});
+	return await imageItems(ctx, itemIndex, config, perRequest.flat());
+}
+
+/**
+ * Runs an item's requests (several when `n` is split) in parallel. When one fails, the others
+ * of the item start nothing more (no new attempt, no download), and the item fails only once
+ * all of them have settled: nothing of a failed item goes on after the node has returned.
+ */
+async function allOrFirstError<T, R>(
+	inputs: T[],
+	settings: SendSettings,
+	run: (input: T) => Promise<R>,
+): Promise<R[]> {
+	if (inputs.length === 1) return [await run(inputs[0])];
+	const itemStop = new AbortController();
+	const outer = settings.signal;
+	settings.signal = outer ? AbortSignal.any([outer, itemStop.signal]) : itemStop.signal;
+	let firstError: unknown;
+	const results = await Promise.all(
+		inputs.map(async (input): Promise<R | undefined> => {
+			try {
+				return await run(input);
+			} catch (error) {
+				firstError ??= error;
+				itemStop.abort();
+				return undefined;
 			}
-			return await imagesFromAnswer(ctx, config, answer, receivedAt, settings);
 		}),
 	);
-	return await imageItems(ctx, itemIndex, config, perRequest.flat());
+	settings.signal = outer;
+	if (firstError !== undefined) throw firstError as NodeApiError;
+	return results as R[];
 }
 
 /**

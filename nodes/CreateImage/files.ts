@@ -44,7 +44,8 @@ export function fileNameFor(
 	type: FileType,
 ): string {
 	if (!userName) return `image_${itemIndex}_${imageIndex}.${type.extension}`;
-	const match = /^(.*?)(\.[A-Za-z0-9]{1,5})?$/.exec(userName)!;
+	// Only a known image extension counts as one: "portrait.v2" becomes "portrait.v2.png".
+	const match = /^(.*?)(\.(?:png|jpe?g|webp|gif|svg))?$/i.exec(userName)!;
 	const stem = match[1] || 'image';
 	const extension = match[2] ?? `.${type.extension}`;
 	return imageCount > 1 ? `${stem}_${imageIndex}${extension}` : `${stem}${extension}`;

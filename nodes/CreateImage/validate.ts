@@ -35,8 +35,11 @@ export function validateItem(
 	const show = (value: unknown) => JSON.stringify(value);
 
 	if (!config.prompt.trim()) fail('prompt', 'is empty; describe the image to make');
-	if (config.n !== undefined && (!Number.isInteger(config.n) || config.n < 1)) {
-		fail('n', `${show(config.n)} is not accepted; expected a whole number of at least 1`);
+	// `n` multiplies what is paid for: one set in Extra Body Fields is checked as well.
+	const n = (config.extraBody.n ?? config.n) as number | undefined;
+	const nSource = config.extraBody.n !== undefined ? ' (from Extra Body Fields)' : '';
+	if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
+		fail('n', `${show(n)}${nSource} is not accepted; expected a whole number of at least 1`);
 	}
 	if (config.outputFormat && provider.unsupportedOutputFormats.includes(config.outputFormat)) {
 		fail('outputFormat', `${show(config.outputFormat)} is not available on ${provider.name}`);
@@ -49,8 +52,8 @@ export function validateItem(
 	if (config.prompt.length > family.promptMaxLength) {
 		fail('prompt', `is ${config.prompt.length.toLocaleString('en-US')} characters long; ${model} takes at most ${family.promptMaxLength.toLocaleString('en-US')}`);
 	}
-	if (config.n !== undefined && config.n > family.maxImages) {
-		fail('n', `${config.n} is not accepted; ${model} takes 1 to ${family.maxImages}`);
+	if (n !== undefined && n > family.maxImages) {
+		fail('n', `${n}${nSource} is not accepted; ${model} takes 1 to ${family.maxImages}`);
 	}
 	for (const option of ['style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat'] as ModelOption[]) {
 		if (config[option] !== undefined && !family.options.includes(option)) {

@@ -1,6 +1,7 @@
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 import { findModelFamily } from '../models';
+import { MAX_HONOURED_WAIT_MS } from './retry';
 
 /** What an error answer says, whatever its shape (OpenAI, Azure, FastAPI, plain text, HTML). */
 export interface ApiErrorDetails {
@@ -91,10 +92,12 @@ const RETIRED_HINT = /model_not_found|does not exist|not found|deprecated|shut d
 /** The error message for an HTTP error answer, with the retirement of known models explained. */
 export function apiErrorMessage(details: ApiErrorDetails, status: number, model: string): string {
 	const family = findModelFamily(model);
+	const today = new Date().toISOString().slice(0, 10);
 	const retired =
 		family?.retirement &&
+		family.retirement.date <= today &&
 		(status === 404 || status === 400) &&
-		(details.code === 'model_not_found' || RETIRED_HINT.test(details.message));
+		(details.code === 'model_not_found' || (details.message.includes(model) && RETIRED_HINT.test(details.message)));
 	let message = details.message;
 	if (retired) {
 		const { date, replacement } = family.retirement!;
@@ -113,10 +116,15 @@ export function buildApiError(
 	body: unknown,
 	model: string,
 	attempts: number,
+	refusedWaitMs?: number,
 ): NodeApiError {
 	const details = describeApiError(body, status);
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-	const message = `${apiErrorMessage(details, status, model)}${attemptsNote}`;
+	const waitNote =
+		refusedWaitMs === undefined
+			? ''
+			: ` (the provider asks to wait ${Math.round(refusedWaitMs / 1000)} s, longer than the ${MAX_HONOURED_WAIT_MS / 60_000} minutes this node waits)`;
+	const message = `${apiErrorMessage(details, status, model)}${attemptsNote}${waitNote}`;
 	const descriptionParts = [
 		`HTTP ${status}`,
 		details.type && `type: ${details.type}`,

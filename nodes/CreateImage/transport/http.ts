@@ -26,6 +26,8 @@ export interface ApiAnswer {
 	headers: Headers;
 	body: unknown;
 	attempts: number;
+	/** Set when the provider asked for a wait longer than the node sits out. */
+	refusedWaitMs?: number;
 }
 
 export interface SendSettings {
@@ -122,9 +124,14 @@ export async function sendApiRequest(
 		};
 		let response: FullResponse;
 		try {
-			response = (await limiter.run(
-				async () => await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options),
-			)) as FullResponse;
+			response = await limiter.run(async () => {
+				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
+				// Before the slot is released: the next waiter must already see the pause.
+				if (full.statusCode === 429 && attempt <= maxRetries && isRetryableStatus(429, describeApiError(full.body, 429).code)) {
+					limiter.onRateLimited(Math.min(retryWait(full.headers, attempt), MAX_HONOURED_WAIT_MS));
+				}
+				return full;
+			}, signal);
 		} catch (error) {
 			if (signal?.aborted) throw cancelled(ctx, settings.itemIndex);
 			const { code, message } = connectionFailure(error);
@@ -147,11 +154,15 @@ export async function sendApiRequest(
 		if (attempt > maxRetries || !isRetryableStatus(answer.status, describeApiError(answer.body, answer.status).code)) {
 			return answer;
 		}
-		const wait = providerWaitMs(answer.headers) ?? backoffMs(attempt - 1);
-		if (wait > MAX_HONOURED_WAIT_MS) return answer;
-		if (answer.status === 429) limiter.onRateLimited(wait);
+		const wait = retryWait(answer.headers, attempt);
+		if (wait > MAX_HONOURED_WAIT_MS) return { ...answer, refusedWaitMs: wait };
 		await abortableSleep(wait, signal);
 	}
+}
+
+/** The provider's wait hint, else exponential back-off for this attempt. */
+function retryWait(headers: Headers | undefined, attempt: number): number {
+	return providerWaitMs(headers) ?? backoffMs(attempt - 1);
 }
 
 /** What the node throws for a request stopped by the execution's cancel (or by a failing sibling). */
@@ -188,7 +199,7 @@ export async function downloadImage(
 	for (let attempt = 1; ; attempt++) {
 		let download: Download;
 		try {
-			download = await settings.limiter.run(async () => await fetchBounded(ctx, url, origin, settings));
+			download = await settings.limiter.run(async () => await fetchBounded(ctx, url, origin, settings), settings.signal);
 		} catch (error) {
 			if (settings.signal?.aborted) throw cancelled(ctx, settings.itemIndex);
 			const { code, message } = connectionFailure(error);

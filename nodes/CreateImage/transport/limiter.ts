@@ -50,14 +50,13 @@ export class AdaptiveLimiter {
 	private active = 0;
 	private pausedUntil = 0;
 	private successes = 0;
-	private readonly waiters: Array<() => void> = [];
+	private readonly waiters: Array<{ wake: () => void; gone: boolean }> = [];
 
 	constructor(
 		readonly maxConcurrency: number,
 		private readonly signal?: AbortSignal,
 	) {
 		this.allowance = maxConcurrency;
-		signal?.addEventListener('abort', () => this.wakeAll(), { once: true });
 	}
 
 	/** Requests allowed in flight right now (between 1 and maxConcurrency). */
@@ -65,8 +64,12 @@ export class AdaptiveLimiter {
 		return this.allowance;
 	}
 
-	async run<T>(task: () => Promise<T>): Promise<T> {
-		await this.acquire();
+	/**
+	 * Runs `task` once a slot is free. `signal` (default: the limiter's) stops the wait; the task
+	 * itself sees the slot until it settles.
+	 */
+	async run<T>(task: () => Promise<T>, signal: AbortSignal | undefined = this.signal): Promise<T> {
+		await this.acquire(signal);
 		try {
 			return await task();
 		} finally {
@@ -95,12 +98,16 @@ export class AdaptiveLimiter {
 		}
 	}
 
-	private async acquire(): Promise<void> {
+	private async acquire(signal: AbortSignal | undefined): Promise<void> {
 		for (;;) {
-			throwIfAborted(this.signal);
+			if (signal?.aborted) {
+				// A wake this waiter may have received goes to the next one.
+				this.wakeOne();
+				throwIfAborted(signal);
+			}
 			const pause = this.pausedUntil - Date.now();
 			if (pause > 0) {
-				await abortableSleep(pause, this.signal);
+				await abortableSleep(pause, signal);
 				continue;
 			}
 			if (this.active < this.allowance) {
@@ -109,7 +116,20 @@ export class AdaptiveLimiter {
 				if (this.active < this.allowance) this.wakeOne();
 				return;
 			}
-			await new Promise<void>((resolve) => this.waiters.push(resolve));
+			await this.waitForWake(signal);
+		}
+	}
+
+	/** Waits for a freed slot; a waiter whose signal aborts leaves, and its wake goes to the next. */
+	private async waitForWake(signal: AbortSignal | undefined): Promise<void> {
+		const waiter = { wake: () => {}, gone: false };
+		const woken = new Promise<void>((resolve) => (waiter.wake = resolve));
+		this.waiters.push(waiter);
+		if (!signal) return await woken;
+		try {
+			await Promise.race([woken, whenAborted(signal)]);
+		} finally {
+			waiter.gone = true;
 		}
 	}
 
@@ -119,10 +139,8 @@ export class AdaptiveLimiter {
 	}
 
 	private wakeOne(): void {
-		this.waiters.shift()?.();
-	}
-
-	private wakeAll(): void {
-		for (const wake of this.waiters.splice(0)) wake();
+		for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
+			if (!waiter.gone) return waiter.wake();
+		}
 	}
 }
