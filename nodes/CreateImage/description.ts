@@ -59,7 +59,7 @@ export const MAX_TIMEOUT_MS = 3_600_000;
 export const MAX_CONCURRENCY = 50;
 export const MAX_RETRIES = 10;
 
-export const authenticationProperty: INodeProperties = {
+const authenticationProperty: INodeProperties = {
 	displayName: 'Authentication',
 	name: 'authentication',
 	type: 'options',

@@ -159,6 +159,11 @@ export function findModelFamily(modelId: string): ModelFamily | undefined {
 	);
 }
 
+/** Whether the family's retirement date has come (a date still ahead is only announced). */
+export function isRetired(family: ModelFamily | undefined, now = new Date()): boolean {
+	return Boolean(family?.retirement && family.retirement.date <= now.toISOString().slice(0, 10));
+}
+
 /** True for ids that look like image models, known or not (for sorting the model list). */
 export function isImageModelId(modelId: string): boolean {
 	return findModelFamily(modelId) !== undefined || /image|dall-e/i.test(modelId);

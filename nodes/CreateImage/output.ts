@@ -1,6 +1,6 @@
 import { NodeApiError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { detectFileType, fileNameFor } from './files';
+import { detectFileType, fileNameFor, type FileType } from './files';
 import type { ItemConfig } from './parameters';
 import type { ApiAnswer, SendSettings } from './transport/http';
 import { downloadImage } from './transport/http';
@@ -21,7 +21,7 @@ interface ImageDatum {
 /** An image made for an item: its bytes and what the answer said about it. */
 export interface MadeImage {
 	data: Buffer;
-	contentType?: string;
+	type: FileType;
 	json: IDataObject;
 }
 
@@ -74,7 +74,7 @@ export async function imagesFromAnswer(
 		const type = detectFileType(bytes, contentType, (body.output_format as string) ?? config.outputFormat);
 		images.push({
 			data: bytes,
-			contentType: type.mimeType,
+			type,
 			json: defined({
 				...common,
 				outputFormat: (body.output_format as string) ?? config.outputFormat ?? type.extension.replace('jpg', 'jpeg'),
@@ -101,7 +101,7 @@ export async function imageItems(
 ): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
 	for (const [index, image] of images.entries()) {
-		const type = detectFileType(image.data, image.contentType);
+		const { type } = image;
 		const fileName = fileNameFor(config.fileName, itemIndex, index, images.length, type);
 		const binary = await ctx.helpers.prepareBinaryData(image.data, fileName, type.mimeType);
 		image.data = Buffer.alloc(0);

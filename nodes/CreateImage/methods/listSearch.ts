@@ -6,7 +6,7 @@ import {
 	type INodeListSearchResult,
 } from 'n8n-workflow';
 
-import { findModelFamily, isImageModelId, MODEL_FAMILIES } from '../models';
+import { findModelFamily, isImageModelId, isRetired, MODEL_FAMILIES } from '../models';
 import { resolveEndpoint, type AuthenticationType, type Endpoint } from '../transport/endpoint';
 
 export interface ListedModel {
@@ -20,8 +20,7 @@ function rank(id: string): number {
 	const family = findModelFamily(id);
 	if (family) {
 		const order = MODEL_FAMILIES.indexOf(family);
-		const retired = family.retirement && family.retirement.date <= new Date().toISOString().slice(0, 10);
-		return (retired ? 100 : 0) + order;
+		return (isRetired(family) ? 100 : 0) + order;
 	}
 	return isImageModelId(id) ? 200 : 300;
 }
@@ -31,8 +30,7 @@ function describe(id: string, deploymentModel?: string): string {
 	const notes: string[] = [];
 	if (deploymentModel && deploymentModel !== id) notes.push(deploymentModel);
 	if (family?.retirement) {
-		const past = family.retirement.date <= new Date().toISOString().slice(0, 10);
-		notes.push(`${past ? 'retired' : 'retires'} ${family.retirement.date}`);
+		notes.push(`${isRetired(family) ? 'retired' : 'retires'} ${family.retirement.date}`);
 	}
 	return notes.length ? `${id} (${notes.join(', ')})` : id;
 }

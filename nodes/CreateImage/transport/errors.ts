@@ -1,6 +1,6 @@
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
-import { findModelFamily } from '../models';
+import { findModelFamily, isRetired } from '../models';
 import { MAX_HONOURED_WAIT_MS } from './retry';
 
 /** What an error answer says, whatever its shape (OpenAI, Azure, FastAPI, plain text, HTML). */
@@ -92,15 +92,13 @@ const RETIRED_HINT = /model_not_found|does not exist|not found|deprecated|shut d
 /** The error message for an HTTP error answer, with the retirement of known models explained. */
 export function apiErrorMessage(details: ApiErrorDetails, status: number, model: string): string {
 	const family = findModelFamily(model);
-	const today = new Date().toISOString().slice(0, 10);
 	const retired =
-		family?.retirement &&
-		family.retirement.date <= today &&
+		isRetired(family) &&
 		(status === 404 || status === 400) &&
 		(details.code === 'model_not_found' || (details.message.includes(model) && RETIRED_HINT.test(details.message)));
 	let message = details.message;
 	if (retired) {
-		const { date, replacement } = family.retirement!;
+		const { date, replacement } = family!.retirement!;
 		message = `The model "${model}" was retired by OpenAI on ${date}; use ${replacement} instead (the API answered: ${details.message})`;
 	}
 	if (details.filteredCategories?.length) {
