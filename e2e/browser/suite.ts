@@ -108,13 +108,14 @@ export async function runBrowserSuite(
 
 		await check('canvas: Create Image shows its two outputs, Result and Configuration', async () => {
 			await page!.openWorkflow(dev!.workflowId);
-			expectEqual(await page!.outputLabels(CREATE_IMAGE_NODE), ['Result', 'Configuration'], 'output labels');
+			await expectEventually(() => page!.outputLabels(CREATE_IMAGE_NODE), ['Result', 'Configuration'], 'output labels');
 		});
 
 		await check('"Execute workflow" in the editor: 3 images on Result, 3 configurations passed on', async () => {
 			await page!.executeWorkflow('Prompts Used');
-			expectEqual(await page!.edgeLabel(CREATE_IMAGE_NODE, 'Images'), '3 items', 'Result -> Images');
-			expectEqual(await page!.edgeLabel(CREATE_IMAGE_NODE, 'Prompts Used'), '3 items', 'Configuration -> Prompts Used');
+			// The node's success mark and the edges' item counts are drawn in separate renders.
+			await expectEventually(() => page!.edgeLabel(CREATE_IMAGE_NODE, 'Images'), '3 items', 'Result -> Images');
+			await expectEventually(() => page!.edgeLabel(CREATE_IMAGE_NODE, 'Prompts Used'), '3 items', 'Configuration -> Prompts Used');
 			await screenshot('canvas.png');
 		});
 
@@ -124,7 +125,7 @@ export async function runBrowserSuite(
 			await page!.openNode(CREATE_IMAGE_NODE);
 			const labels = await page!.parameterLabels();
 			expectIncludes(labels, PARAMETERS, 'panel parameters');
-			expectEqual(await page!.outputFileNames(0), ['lighthouse.png', 'ramen.png', 'fox.png'], 'Result files');
+			await expectEventually(() => page!.outputFileNames(0), ['lighthouse.png', 'ramen.png', 'fox.png'], 'Result files');
 		});
 
 		await check('gpt-image-2: "Add option" offers Background, Output Format, Moderation (and Output Compression once the format is WEBP); no Style, Response Format', async () => {
@@ -174,6 +175,22 @@ export async function runBrowserSuite(
 function expectEqual<T>(actual: T, expected: T, what: string): void {
 	if (JSON.stringify(actual) !== JSON.stringify(expected)) {
 		throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+	}
+}
+
+/**
+ * What the editor shows settles over several renders: reads until it equals `expected`, and
+ * fails with the last reading after `timeoutMs`.
+ */
+async function expectEventually<T>(read: () => Promise<T>, expected: T, what: string, timeoutMs = 30_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const actual = await read();
+		if (JSON.stringify(actual) === JSON.stringify(expected) || Date.now() >= deadline) {
+			expectEqual(actual, expected, what);
+			return;
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
 }
 
