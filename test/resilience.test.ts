@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => await server.close());
 beforeEach(() => {
 	server.reset();
-	server.set({ latencyMs: 0, errorRate: 0, rateLimitPerMinute: undefined, fileLatencyMs: 0 });
+	server.set({ latencyMs: 0, errorRate: 0, rateLimitPerMinute: undefined, fileLatencyMs: 0, fileStallAfterBytes: undefined });
 });
 
 const attemptsOf = (prompt: string) => generations(server).filter((r) => (r.body as { prompt?: string })?.prompt === prompt);
@@ -126,6 +126,29 @@ describe('retries per request', () => {
 		const run = await runCreateImage(server, [{ prompt: 'stuck [hang]' }], { options: { timeout: 1000, maxRetries: 1 } });
 		expect(run.status).toBe('error');
 		expect(run.error?.message).toMatch(/No answer from http:\/\/127\.0\.0\.1:\d+ within 1000 ms \(after 2 attempts\)/);
+	});
+
+	test('an answer that stalls mid-body is abandoned at the timeout and retried', async () => {
+		server.script({ stall: true, afterBytes: 300 });
+		const run = await runCreateImage(server, [{ prompt: 'a stalled heron' }], { options: { timeout: 1000, maxRetries: 1 } });
+		expect(run.status).toBe('success');
+		expect(attemptsOf('a stalled heron')).toHaveLength(2);
+		expect(run.result[0].binary?.data.mimeType).toBe('image/png');
+	});
+
+	test('an image download that stalls mid-body fails at the timeout, naming the host', async () => {
+		server.set({ fileStallAfterBytes: 100 });
+		const run = await runCreateImage(
+			server,
+			[{ prompt: 'a stalled download' }, { prompt: 'another' }],
+			{ model: 'dall-e-2', options: { timeout: 1000, maxRetries: 1 }, onError: 'continueRegularOutput' },
+		);
+		expect(run.status).toBe('success');
+		expect(run.result.map((item) => item.json.error)).toEqual([
+			expect.stringMatching(/download.*http:\/\/127\.0\.0\.1:\d+/),
+			expect.stringMatching(/download.*http:\/\/127\.0\.0\.1:\d+/),
+		]);
+		expect(server.requests.filter((r) => r.kind === 'file')).toHaveLength(4);
 	});
 
 	test('connection refused is retried, then reported without the key', async () => {

@@ -77,8 +77,10 @@ async function runItem(
 		signal,
 	};
 	const target = endpoint.generation(config.model);
+	// Raw Response keeps the answer whole; Images decodes each image from the answer's bytes.
+	const read = config.resultFormat === 'rawResponse' ? 'json' : 'images';
 	const send = async (body: IDataObject): Promise<{ answer: ApiAnswer; receivedAt: number }> => {
-		const answer = await sendApiRequest(ctx, endpoint, { method: 'POST', url: target.url, qs: target.qs, body }, settings);
+		const answer = await sendApiRequest(ctx, endpoint, { method: 'POST', url: target.url, qs: target.qs, body, read }, settings);
 		return { answer, receivedAt: Date.now() };
 	};
 

@@ -1,5 +1,6 @@
 import { NodeApiError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
+import { imageFromValue } from './transport/answer';
 import { detectFileType, fileNameFor, type FileType } from './files';
 import type { ItemConfig } from './parameters';
 import type { ApiAnswer, SendSettings } from './transport/http';
@@ -63,7 +64,7 @@ export async function imagesFromAnswer(
 		let bytes: Buffer;
 		let contentType: string | undefined;
 		if (typeof datum.b64_json === 'string') {
-			bytes = Buffer.from(datum.b64_json, 'base64');
+			bytes = imageFromValue(datum.b64_json, answer.images ?? []);
 			delete datum.b64_json;
 		} else if (typeof datum.url === 'string') {
 			({ data: bytes, contentType } = await downloadImage(ctx, datum.url, settings));

@@ -53,6 +53,8 @@ interface Ctx {
 	extraHeaders: Record<string, string>;
 	/** Script { reset, afterBytes }: send this many bytes of the answer, then destroy the socket. */
 	truncateAfter?: number;
+	/** Script { stall, afterBytes } / fileStallAfterBytes: send this many bytes, then nothing more (the socket stays open). */
+	stallAfter?: number;
 }
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
@@ -223,6 +225,11 @@ export class ImageServerImpl implements ImageServer {
 			...a.headers,
 		};
 		if (payload.length === 0 && a.body === undefined) delete headers['content-type'];
+		if (ctx.stallAfter !== undefined) {
+			res.writeHead(a.status, headers);
+			res.write(payload.subarray(0, Math.min(ctx.stallAfter, payload.length)));
+			return;
+		}
 		if (ctx.truncateAfter !== undefined) {
 			res.writeHead(a.status, headers);
 			const slice = payload.subarray(0, Math.min(ctx.truncateAfter, payload.length));
@@ -414,6 +421,7 @@ export class ImageServerImpl implements ImageServer {
 			});
 		}
 		if (!(await this.sleep(this.opts.fileLatencyMs ?? 0, ctx.res))) return;
+		ctx.stallAfter = this.opts.fileStallAfterBytes;
 		this.send(ctx, { status: 200, body: img.buffer, contentType: img.contentType, headers: { 'cache-control': 'private, max-age=3600' } });
 	}
 
@@ -456,6 +464,8 @@ export class ImageServerImpl implements ImageServer {
 				ctx.truncateAfter = step.afterBytes;
 			} else if ('hang' in step) {
 				return;
+			} else if ('stall' in step) {
+				ctx.stallAfter = step.afterBytes;
 			} else if ('status' in step) {
 				if (!(await this.sleep(step.delayMs ?? 0, res))) return;
 				const b = step.body === undefined ? statusErrorBody(style, step.status, bodyModel ?? 'gpt-image-2', ctx.requestId) : step.body;

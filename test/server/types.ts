@@ -30,6 +30,8 @@ export interface ImageServerOptions {
 	azureDeployments?: Record<string, string>;
 	/** Extra: delay before serving GET /files/... (to observe downloads in flight); default 0. */
 	fileLatencyMs?: number;
+	/** Extra: GET /files/... sends its headers and this many bytes, then stalls (never ends); default: whole files. */
+	fileStallAfterBytes?: number;
 }
 
 export interface RecordedRequest {
@@ -58,6 +60,8 @@ export type ScriptStep =
 	| { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
 	| { reset: true; afterBytes?: number }
 	| { hang: true }
+	/** Headers and the first `afterBytes` bytes of the normal answer, then nothing (the socket stays open). */
+	| { stall: true; afterBytes: number }
 	| { delayMs: number };
 
 export interface ImageServer {

@@ -7,6 +7,7 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
+import { parseAnswerText, parseImageAnswer } from './answer';
 import type { Endpoint } from './endpoint';
 import { describeApiError } from './errors';
 import { abortableSleep, type AdaptiveLimiter } from './limiter';
@@ -25,6 +26,8 @@ export interface ApiAnswer {
 	status: number;
 	headers: Headers;
 	body: unknown;
+	/** Images decoded from the answer's bytes (`read: 'images'`); `b64_json` values in `body` point here. */
+	images?: Array<Buffer | undefined>;
 	attempts: number;
 	/** Set when the provider asked for a wait longer than the node sits out. */
 	refusedWaitMs?: number;
@@ -100,6 +103,24 @@ function connectionError(
 	return apiError;
 }
 
+export interface ApiRequest {
+	method: 'GET' | 'POST';
+	url: string;
+	qs?: IDataObject;
+	body?: IDataObject;
+	/**
+	 * 'json' (default): the answer parsed whole. 'images': read as bytes, each `b64_json` decoded
+	 * in place (transport/answer.ts): the Images result format, where base64 is never kept.
+	 */
+	read?: 'json' | 'images';
+}
+
+function bytesOf(body: unknown): Buffer {
+	if (Buffer.isBuffer(body)) return body;
+	if (body instanceof ArrayBuffer) return Buffer.from(body);
+	return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? ''));
+}
+
 /**
  * Sends one request through n8n's authenticated HTTP helper, retrying only this request
  * (408/409/429/5xx, lost connections, timeouts) and honouring the provider's wait hints.
@@ -108,24 +129,35 @@ function connectionError(
 export async function sendApiRequest(
 	ctx: IExecuteFunctions,
 	endpoint: Endpoint,
-	request: { method: 'GET' | 'POST'; url: string; qs?: IDataObject; body?: IDataObject },
+	{ read = 'json', ...request }: ApiRequest,
 	settings: SendSettings,
 ): Promise<ApiAnswer> {
 	const { limiter, signal, maxRetries } = settings;
 	for (let attempt = 1; ; attempt++) {
 		const options: IHttpRequestOptions = {
 			...request,
-			json: true,
+			...(read === 'images'
+				? { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } }
+				: { json: true }),
 			timeout: settings.timeout,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			// The key goes to the API's host only, never to a host it redirects to.
 			sendCredentialsOnCrossOriginRedirect: false,
 		};
-		let response: FullResponse;
+		let response: FullResponse & { images?: Array<Buffer | undefined> };
 		try {
 			response = await limiter.run(async () => {
-				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
+				const full: FullResponse & { images?: Array<Buffer | undefined> } = (await ctx.helpers.httpRequestWithAuthentication.call(
+					ctx,
+					endpoint.credentialType,
+					options,
+				)) as FullResponse;
+				if (read === 'images') {
+					const bytes = bytesOf(full.body);
+					if (full.statusCode < 400) ({ body: full.body, images: full.images } = parseImageAnswer(bytes));
+					else full.body = parseAnswerText(bytes);
+				}
 				// Before the slot is released: the next waiter must already see the pause.
 				if (full.statusCode === 429 && attempt <= maxRetries && isRetryableStatus(429, describeApiError(full.body, 429).code)) {
 					limiter.onRateLimited(Math.min(retryWait(full.headers, attempt), MAX_HONOURED_WAIT_MS));
@@ -145,6 +177,7 @@ export async function sendApiRequest(
 			status: response.statusCode,
 			headers: response.headers ?? {},
 			body: response.body,
+			images: response.images,
 			attempts: attempt,
 		};
 		if (answer.status < 400) {
