@@ -225,15 +225,13 @@ export class ImageServerImpl implements ImageServer {
 			...a.headers,
 		};
 		if (payload.length === 0 && a.body === undefined) delete headers['content-type'];
-		if (ctx.stallAfter !== undefined) {
+		const cut = ctx.stallAfter ?? ctx.truncateAfter;
+		if (cut !== undefined) {
 			res.writeHead(a.status, headers);
-			res.write(payload.subarray(0, Math.min(ctx.stallAfter, payload.length)));
-			return;
-		}
-		if (ctx.truncateAfter !== undefined) {
-			res.writeHead(a.status, headers);
-			const slice = payload.subarray(0, Math.min(ctx.truncateAfter, payload.length));
-			res.write(slice, () => res.socket?.destroy());
+			const slice = payload.subarray(0, Math.min(cut, payload.length));
+			// A stall keeps the socket open; a truncation destroys it.
+			if (ctx.stallAfter !== undefined) res.write(slice);
+			else res.write(slice, () => res.socket?.destroy());
 			return;
 		}
 		res.writeHead(a.status, headers);

@@ -73,9 +73,9 @@ function decodeInPlace(raw: Buffer, start: number, end: number): Buffer {
 }
 
 /**
- * Parses an answer's bytes. Each `b64_json` string value is decoded in place (values with JSON
- * escapes, such as `\/` from some servers, are unescaped first); everything else is parsed as
- * JSON. An answer that is not JSON is returned as its text.
+ * Parses an answer's bytes, of any status. Each `b64_json` string value is decoded in place
+ * (values with JSON escapes, such as `\/` from some servers, are unescaped first); everything
+ * else is parsed as JSON. An answer that is not JSON (an HTML error page) is returned as its text.
  */
 export function parseImageAnswer(raw: Buffer): ImageAnswer {
 	const structure: Buffer[] = [];
@@ -102,20 +102,18 @@ export function parseImageAnswer(raw: Buffer): ImageAnswer {
 		} else {
 			image = decodeInPlace(raw, start, end);
 		}
-		structure.push(raw.subarray(position, start), Buffer.from(`\\u0000image:${images.length}`));
+		// The placeholder as JSON text (its NUL escaped), between the value's own quotes.
+		structure.push(raw.subarray(position, start), Buffer.from(JSON.stringify(`${PLACEHOLDER_PREFIX}${images.length}`).slice(1, -1)));
 		images.push(image);
 		position = close;
 	}
 	structure.push(raw.subarray(position));
-	const text = Buffer.concat(structure).toString('utf8');
-	try {
-		return { body: JSON.parse(text) as unknown, images };
-	} catch {
-		return { body: text, images: [] };
-	}
+	const body = parseAnswerText(Buffer.concat(structure));
+	// Not JSON (its text): no image can be trusted.
+	return { body, images: typeof body === 'string' ? [] : images };
 }
 
-/** An answer that is not an image (an error): its JSON when it parses, else its text. */
+/** An answer's JSON when it parses, else its text. */
 export function parseAnswerText(raw: Buffer): unknown {
 	const text = raw.toString('utf8');
 	try {

@@ -7,7 +7,7 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { parseAnswerText, parseImageAnswer } from './answer';
+import { parseImageAnswer } from './answer';
 import type { Endpoint } from './endpoint';
 import { describeApiError } from './errors';
 import { abortableSleep, type AdaptiveLimiter } from './limiter';
@@ -45,6 +45,8 @@ interface FullResponse {
 	body: unknown;
 	headers: Headers;
 	statusCode: number;
+	/** Set when read as 'images': see ApiAnswer.images. */
+	images?: Array<Buffer | undefined>;
 }
 
 /** The code and message of a failure that never produced an HTTP answer. */
@@ -134,6 +136,7 @@ export async function sendApiRequest(
 ): Promise<ApiAnswer> {
 	const { limiter, signal, maxRetries } = settings;
 	for (let attempt = 1; ; attempt++) {
+		// A fresh object per attempt: n8n's helper writes into the options it is given.
 		const options: IHttpRequestOptions = {
 			...request,
 			...(read === 'images'
@@ -145,19 +148,11 @@ export async function sendApiRequest(
 			// The key goes to the API's host only, never to a host it redirects to.
 			sendCredentialsOnCrossOriginRedirect: false,
 		};
-		let response: FullResponse & { images?: Array<Buffer | undefined> };
+		let response: FullResponse;
 		try {
 			response = await limiter.run(async () => {
-				const full: FullResponse & { images?: Array<Buffer | undefined> } = (await ctx.helpers.httpRequestWithAuthentication.call(
-					ctx,
-					endpoint.credentialType,
-					options,
-				)) as FullResponse;
-				if (read === 'images') {
-					const bytes = bytesOf(full.body);
-					if (full.statusCode < 400) ({ body: full.body, images: full.images } = parseImageAnswer(bytes));
-					else full.body = parseAnswerText(bytes);
-				}
+				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
+				if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
 				// Before the slot is released: the next waiter must already see the pause.
 				if (full.statusCode === 429 && attempt <= maxRetries && isRetryableStatus(429, describeApiError(full.body, 429).code)) {
 					limiter.onRateLimited(Math.min(retryWait(full.headers, attempt), MAX_HONOURED_WAIT_MS));
