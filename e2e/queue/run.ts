@@ -32,7 +32,13 @@ async function main(): Promise<number> {
 	exitOnSignals(log);
 	const checks = new Checks('[queue]', log);
 	// Before anything slow: say how to get what is missing.
-	findRedisServer();
+	try {
+		findRedisServer();
+	} catch (error) {
+		log((error as Error).message);
+		log('0 passed, 1 failed');
+		return 1;
+	}
 	const packDir = mkdtempSync(join(tmpdir(), 'n8n-queue-pack-'));
 	onShutdown(() => rmSync(packDir, { recursive: true, force: true }));
 	let cluster: QueueCluster | undefined;
