@@ -9,7 +9,7 @@
  * After a failure it prints the last lines of each n8n process's log (their folders are removed).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os from 'node:os';
 import { join } from 'node:path';
 import { buildAndPack, ensureN8nHost, seconds } from '../../scripts/lib/instance';
 import { exitOnSignals, onShutdown, shutdown } from '../../scripts/lib/processes';
@@ -29,6 +29,7 @@ const SCENARIOS = [
 
 async function main(): Promise<number> {
 	const started = Date.now();
+	const [loadAtStart] = os.loadavg();
 	exitOnSignals(log);
 	const checks = new Checks('[queue]', log);
 	// Before anything slow: say how to get what is missing.
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
 		log('0 passed, 1 failed');
 		return 1;
 	}
-	const packDir = mkdtempSync(join(tmpdir(), 'n8n-queue-pack-'));
+	const packDir = mkdtempSync(join(os.tmpdir(), 'n8n-queue-pack-'));
 	onShutdown(() => rmSync(packDir, { recursive: true, force: true }));
 	let cluster: QueueCluster | undefined;
 	await checks.check('queue mode up: PostgreSQL 17, Redis, n8n main and 2 workers (concurrency 5), the package on each', async () => {
@@ -60,6 +61,11 @@ async function main(): Promise<number> {
 		}
 	}
 	await shutdown();
+	const cpus = os.cpus();
+	log(
+		`machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
+			`${os.type()} ${os.release()}; load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end`,
+	);
 	log(`wall time ${seconds(started)}`);
 	log(`${checks.passed} passed, ${checks.failed} failed`);
 	return checks.failed > 0 ? 1 : 0;
