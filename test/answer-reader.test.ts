@@ -1,11 +1,11 @@
 /**
- * The answer reader (nodes/CreateImage/transport/answer.ts): whatever the JSON's spelling, it
+ * The answer reader (nodes/shared/transport/answer.ts): whatever the JSON's spelling, it
  * must give the same answer as JSON.parse, with every `b64_json` value of `data` decoded to the
  * same bytes as Buffer.from(value, 'base64'), and nothing else touched.
  */
 import { randomBytes } from 'node:crypto';
 
-import { imageFromValue, parseAnswerText, parseImageAnswer } from '../nodes/CreateImage/transport/answer';
+import { imageFromValue, parseAnswerText, parseImageAnswer } from '../nodes/shared/transport/answer';
 
 interface Datum {
 	b64_json?: string;

@@ -5,7 +5,7 @@
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, runListSearch, testCredential } from './helpers/engine';
 import { createImageNode, generations, imageDimensions, runCreateImage } from './workflow';
-import { modelChoices } from '../nodes/CreateImage/methods/listSearch';
+import { modelChoices } from '../nodes/shared/methods/listSearch';
 
 let server: ImageServer;
 beforeAll(async () => {

@@ -5,8 +5,8 @@
  */
 import { startImageServer, type ImageServer } from './server';
 import { generations, runCreateImage } from './workflow';
-import { AdaptiveLimiter } from '../nodes/CreateImage/transport/limiter';
-import { providerWaitMs } from '../nodes/CreateImage/transport/retry';
+import { AdaptiveLimiter } from '../nodes/shared/transport/limiter';
+import { providerWaitMs } from '../nodes/shared/transport/retry';
 
 let server: ImageServer;
 beforeAll(async () => {

@@ -7,8 +7,9 @@ import {
 } from 'n8n-workflow';
 
 import { properties } from './description';
-import { createImages } from './execute';
-import { searchModels } from './methods/listSearch';
+import { runImageOperation } from '../shared/run';
+import { generation } from './request';
+import { searchModels } from '../shared/methods/listSearch';
 
 export class CreateImage implements INodeType {
 	description: INodeTypeDescription = {
@@ -47,6 +48,6 @@ export class CreateImage implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await createImages(this);
+		return await runImageOperation(this, generation);
 	}
 }

@@ -1,7 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { ModelFamily } from './models';
-import { OPTION_FIELDS, type ImageOptions, type ItemConfig } from './parameters';
+import type { ModelFamily } from '../shared/models';
+import { OPTION_FIELDS, type ImageOptions, type ItemConfig } from '../shared/parameters';
+import type { ImageOperation } from '../shared/run';
 
 /**
  * The request bodies for one item. `model` is always sent (the old server default is gone);
@@ -24,3 +25,9 @@ export function planRequests(config: ItemConfig, family: ModelFamily | undefined
 	}
 	return requests;
 }
+
+/** Create Image: `POST /images/generations` with a JSON body per request. */
+export const generation: ImageOperation = {
+	path: 'generations',
+	plan: (_ctx, _itemIndex, config, family, modelInBody) => planRequests(config, family, modelInBody),
+};

@@ -4,6 +4,9 @@ import type { ProviderLimits } from '../validate';
 
 export type AuthenticationType = 'openAiImagesApi' | 'azureOpenAiImagesApi';
 
+/** The Images API operations, by their path after the base URL (OpenAI's API reference). */
+export type ImagePath = 'generations' | 'edits';
+
 /** Where requests go for one credential: the one place that knows OpenAI's and Azure's URL shapes. */
 export interface Endpoint {
 	credentialType: AuthenticationType;
@@ -11,7 +14,8 @@ export interface Endpoint {
 	limits: ProviderLimits;
 	/** The API's origin: credentials are sent there and nowhere else. */
 	origin: string;
-	generation(model: string): { url: string; qs?: IDataObject; modelInBody: boolean };
+	/** Where an operation's request goes for a model (Azure: a deployment), and whether `model` goes in the body. */
+	route(path: ImagePath, model: string): { url: string; qs?: IDataObject; modelInBody: boolean };
 	/** Requests that list models or deployments, tried in order until one answers. */
 	modelLists: Array<{ url: string; qs?: IDataObject }>;
 }
@@ -42,7 +46,7 @@ export function openAiEndpoint(baseUrlSetting: string): Endpoint {
 		kind: isOpenAi ? 'openai' : 'compatible',
 		limits: noLimits(isOpenAi ? 'OpenAI' : `the server at ${origin}`),
 		origin,
-		generation: () => ({ url: `${baseUrl}/images/generations`, modelInBody: true }),
+		route: (path) => ({ url: `${baseUrl}/images/${path}`, modelInBody: true }),
 		modelLists: [{ url: `${baseUrl}/models` }],
 	};
 }
@@ -65,14 +69,14 @@ export function azureEndpoint(settings: IDataObject): Endpoint {
 		kind: 'azure',
 		limits: { name: 'Azure OpenAI', unsupportedOutputFormats: ['webp'] },
 		origin,
-		generation: (deployment) =>
+		route: (path, deployment) =>
 			dated
 				? {
-						url: `${endpoint}/openai/deployments/${encodeURIComponent(deployment)}/images/generations`,
+						url: `${endpoint}/openai/deployments/${encodeURIComponent(deployment)}/images/${path}`,
 						qs: { 'api-version': apiVersion },
 						modelInBody: false,
 					}
-				: { url: `${endpoint}/openai/v1/images/generations`, modelInBody: true },
+				: { url: `${endpoint}/openai/v1/images/${path}`, modelInBody: true },
 		modelLists: dated ? [deploymentsList] : [deploymentsList, { url: `${endpoint}/openai/v1/models` }],
 	};
 }

@@ -9,12 +9,29 @@ import {
 import type { ModelFamily } from './models';
 import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from './output';
 import { readConcurrency, readItemConfig, type ItemConfig } from './parameters';
-import { planRequests } from './request';
-import { resolveEndpoint, type AuthenticationType, type Endpoint } from './transport/endpoint';
+import { resolveEndpoint, type AuthenticationType, type Endpoint, type ImagePath } from './transport/endpoint';
 import { buildApiError } from './transport/errors';
 import { sendApiRequest, type ApiAnswer, type SendSettings } from './transport/http';
 import { AdaptiveLimiter, throwIfAborted } from './transport/limiter';
 import { validateItem } from './validate';
+
+/** What a node's operation adds to the shared run: its API path and how an item becomes requests. */
+export interface ImageOperation {
+	/** The Images API path: `generations` (POST /images/generations) or `edits` (POST /images/edits). */
+	path: ImagePath;
+	/**
+	 * The request bodies for one checked item (several when `n` is split); `modelInBody` is false
+	 * for Azure's dated routes, which name the deployment in the URL. Throws ItemInputError for
+	 * input of the operation's own that is wrong; nothing has been sent yet.
+	 */
+	plan(
+		ctx: IExecuteFunctions,
+		itemIndex: number,
+		config: ItemConfig,
+		family: ModelFamily | undefined,
+		modelInBody: boolean,
+	): IDataObject[] | Promise<IDataObject[]>;
+}
 
 interface ItemPlan {
 	config: ItemConfig;
@@ -34,18 +51,20 @@ function errorItem(itemIndex: number, error: NodeApiError | NodeOperationError):
 }
 
 /** Reads and checks every item before anything is sent: bad input costs nothing. */
-function planItems(
+async function planItems(
 	ctx: IExecuteFunctions,
+	operation: ImageOperation,
 	itemCount: number,
 	endpoint: Endpoint,
 	continueOnFail: boolean,
-): Array<ItemPlan | NodeOperationError> {
+): Promise<Array<ItemPlan | NodeOperationError>> {
 	const plans: Array<ItemPlan | NodeOperationError> = [];
 	for (let itemIndex = 0; itemIndex < itemCount; itemIndex++) {
 		try {
 			const config = readItemConfig(ctx, itemIndex);
 			const family = validateItem(ctx, itemIndex, config, endpoint.limits);
-			const bodies = planRequests(config, family, endpoint.generation(config.model).modelInBody);
+			const { modelInBody } = endpoint.route(operation.path, config.model);
+			const bodies = await operation.plan(ctx, itemIndex, config, family, modelInBody);
 			plans.push({ config, family, bodies });
 		} catch (error) {
 			const nodeError =
@@ -62,6 +81,7 @@ function planItems(
 /** Runs one item: its requests (split `n` included) in parallel within the shared bound. */
 async function runItem(
 	ctx: IExecuteFunctions,
+	operation: ImageOperation,
 	itemIndex: number,
 	plan: ItemPlan,
 	endpoint: Endpoint,
@@ -76,7 +96,7 @@ async function runItem(
 		limiter,
 		signal,
 	};
-	const target = endpoint.generation(config.model);
+	const target = endpoint.route(operation.path, config.model);
 	// Raw Response keeps the answer whole; Images decodes each image from the answer's bytes.
 	const read = config.resultFormat === 'rawResponse' ? 'json' : 'images';
 	const send = async (body: IDataObject): Promise<{ answer: ApiAnswer; receivedAt: number }> => {
@@ -131,11 +151,15 @@ async function allOrFirstError<T, R>(
 }
 
 /**
- * The node's execution: every item is one request configuration. Items run in parallel
- * within a shared, adaptive concurrency bound; output keeps input order, then image order.
- * Returns [Result, Configuration].
+ * A node's execution, for any operation: every item is one request configuration. Every item is
+ * read and checked before anything is sent; items then run in parallel within a shared, adaptive
+ * concurrency bound; output keeps input order, then image order.
+ * Returns [Result, Configuration]. Throws the first item's error unless the node continues on fail.
  */
-export async function createImages(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function runImageOperation(
+	ctx: IExecuteFunctions,
+	operation: ImageOperation,
+): Promise<INodeExecutionData[][]> {
 	const inputItems = ctx.getInputData();
 	const configuration = inputItems.map((item, itemIndex) => ({ ...item, pairedItem: { item: itemIndex } }));
 	if (inputItems.length === 0) return [[], configuration];
@@ -143,7 +167,7 @@ export async function createImages(ctx: IExecuteFunctions): Promise<INodeExecuti
 	const continueOnFail = ctx.continueOnFail();
 	const authentication = ctx.getNodeParameter('authentication', 0, 'openAiImagesApi') as AuthenticationType;
 	const endpoint = await resolveEndpoint(ctx, authentication);
-	const plans = planItems(ctx, inputItems.length, endpoint, continueOnFail);
+	const plans = await planItems(ctx, operation, inputItems.length, endpoint, continueOnFail);
 
 	const cancel = ctx.getExecutionCancelSignal();
 	// Stops new requests once the node is failing anyway (stop-on-error), or when the execution is cancelled.
@@ -154,7 +178,7 @@ export async function createImages(ctx: IExecuteFunctions): Promise<INodeExecuti
 	const outcomes = plans.map(async (plan, itemIndex): Promise<ItemOutcome> => {
 		if (plan instanceof NodeOperationError) return { error: plan };
 		try {
-			return { items: await runItem(ctx, itemIndex, plan, endpoint, limiter, signal) };
+			return { items: await runItem(ctx, operation, itemIndex, plan, endpoint, limiter, signal) };
 		} catch (error) {
 			throwIfAborted(cancel);
 			const nodeError =
