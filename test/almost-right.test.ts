@@ -181,7 +181,8 @@ describe('3. addresses are pasted whole', () => {
 	const azure = (endpoint: string, apiStyle: 'v1' | 'deployments') => ({
 		azureOpenAiImagesApi: { endpoint, apiKey: server.apiKey, apiStyle, apiVersion: '2025-04-01-preview' },
 	});
-	const datedUri = () => `${server.url}/openai/deployments/gpt-image-2/images/generations?api-version=2025-04-01-preview`;
+	// As copied from the portal for another deployment: the node's own model and API version win.
+	const datedUri = () => `${server.url}/openai/deployments/my-image-deployment/images/generations?api-version=2024-02-01`;
 	const v1Uri = () => `${server.url}/openai/v1/images/generations`;
 
 	test.each([

@@ -97,9 +97,9 @@ export async function resolveEndpoint(
 			? azureEndpoint(credentials)
 			: openAiEndpoint(String(credentials.baseUrl ?? ''));
 	} catch (error) {
-		if (!(error instanceof AddressError)) throw error;
 		// Before anything is sent: the credential's address cannot be used as it is.
 		const credential = authentication === 'azureOpenAiImagesApi' ? 'Azure OpenAI Images API' : 'OpenAI Images API';
-		throw new NodeOperationError(ctx.getNode(), `Credential "${credential}" › ${error.message}`);
+		const message = error instanceof AddressError ? `Credential "${credential}" › ${error.message}` : (error as Error).message;
+		throw new NodeOperationError(ctx.getNode(), message);
 	}
 }
