@@ -56,17 +56,25 @@ interface FullResponse {
 	images?: Array<Buffer | undefined>;
 }
 
-/** The code and message of a failure that never produced an HTTP answer. */
+const codeOf = (value: unknown) => (typeof value === 'string' && /^[A-Z_]+$/.test(value) ? value : undefined);
+
+/**
+ * The code and message of a failure that never produced an HTTP answer. n8n 1.x wraps the
+ * request library's error in a NodeApiError that keeps neither its `cause` nor its `code`: the
+ * code is then in `httpCode` and the original message in `messages`.
+ */
 export function connectionFailure(error: unknown): { code?: string; message: string } {
-	let current = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+	let current = error as { code?: unknown; httpCode?: unknown; message?: unknown; messages?: unknown; cause?: unknown } | undefined;
 	let code: string | undefined;
 	let message = '';
+	const wrapped: string[] = [];
 	for (let depth = 0; current && depth < 5; depth++) {
-		if (!code && typeof current.code === 'string' && /^[A-Z_]+$/.test(current.code)) code = current.code;
+		code ??= codeOf(current.code) ?? codeOf(current.httpCode);
 		if (!message && typeof current.message === 'string') message = current.message;
+		if (Array.isArray(current.messages)) wrapped.push(...current.messages.filter((m): m is string => typeof m === 'string' && m !== message));
 		current = current.cause as typeof current;
 	}
-	return { code, message: message || String(error) };
+	return { code, message: [message || String(error), ...new Set(wrapped)].join('; ') };
 }
 
 const CONNECTION_FAILURES: Record<string, string> = {
