@@ -316,6 +316,17 @@ describe('5. a retry must not pay twice without saying so', () => {
 	});
 
 	test.each([
+		['an answer cut off mid-body', { reset: true as const, afterBytes: 200 }],
+		['an answer that stalls mid-body until the timeout', { stall: true as const, afterBytes: 300 }],
+	])('%s: not retried by default, and the item says it may have been billed', async (_what, step) => {
+		server.script(step);
+		const run = await runCreateImage(server, [{ prompt: 'half an answer' }], { onError: 'continueRegularOutput', options: { timeout: 1000, maxRetries: 3 } });
+		expect(attemptsOf('half an answer')).toHaveLength(1);
+		expect(run.result[0].binary).toBeUndefined();
+		expect(run.result[0].json.error).toMatch(BILLED);
+	});
+
+	test.each([
 		['no answer within the timeout', 'slow again [hangx1]'],
 		['the connection lost after sending', 'dropped again [resetx1]'],
 	])('%s: retried with Retry When Outcome Is Unknown on', async (_what, prompt) => {
