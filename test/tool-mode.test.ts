@@ -33,7 +33,7 @@ beforeEach(() => server.reset());
 interface ToolSettings {
 	parameters?: IDataObject;
 	options?: IDataObject;
-	onError?: 'continueRegularOutput';
+	onError?: 'continueRegularOutput' | 'stopWorkflow';
 	binaryDataMode?: BinaryDataMode;
 }
 
@@ -204,30 +204,38 @@ describe('tool mode: Image Link for the Agent', () => {
 });
 
 describe('tool mode: errors the model can act on', () => {
-	test('a size the model does not take: what was wrong and what is accepted, no item prefix, nothing sent', async () => {
+	test('a size the model does not take: one { error } item saying what was wrong and what is accepted; nothing sent', async () => {
 		const run = await callTool({ prompt: 'A cat', size: '1000x1000' });
 
-		expect(run.status).toBe('error');
-		const message = run.nodeError(TOOL)!.message;
-		expect(message).toMatch(/^Options › Size: "1000x1000" is not accepted by gpt-image-2: both edges must be multiples of 16\b/);
-		expect(message).toContain('Accepted');
+		expect(run.status).toBe('success');
+		expect(run.answer).toHaveLength(1);
+		expect(Object.keys(run.answer[0].json)).toEqual(['error']);
+		const message = String(run.answer[0].json.error);
+		expect(message).toMatch(/^Options › Size: "1000x1000" is not accepted by gpt-image-2: both edges must be multiples of 16\. Accepted: auto, or WIDTHxHEIGHT/);
 		expect(message.length).toBeLessThanOrEqual(600);
+		expect(run.answer[0].pairedItem).toEqual({ item: 0 });
 		expect(generations(server)).toHaveLength(0);
 	});
 
 	test('an API refusal: the provider\'s message', async () => {
 		const run = await callTool({ prompt: 'A cat [moderation]' });
 
-		expect(run.status).toBe('error');
-		expect(run.nodeError(TOOL)!.message).toMatch(/^Your request was rejected by the safety system/);
+		expect(run.status).toBe('success');
+		expect(run.answer[0].json.error).toMatch(/^Your request was rejected by the safety system/);
 	});
 
-	test('On Error: Continue: an item with the short error instead of a failure', async () => {
+	test('On Error: Stop Workflow (set explicitly): the node fails, with the same short message', async () => {
+		const run = await callTool({ prompt: 'A cat', size: '1000x1000' }, { onError: 'stopWorkflow' });
+
+		expect(run.status).toBe('error');
+		expect(run.nodeError(TOOL)!.message).toMatch(/^Options › Size: "1000x1000" is not accepted by gpt-image-2/);
+	});
+
+	test('On Error: Continue: the same { error } item', async () => {
 		const run = await callTool({ prompt: 'A cat', size: '1000x1000' }, { onError: 'continueRegularOutput' });
 
 		expect(run.status).toBe('success');
-		expect(run.answer).toHaveLength(1);
-		expect(Object.keys(run.answer[0].json)).toEqual(['error']);
+		expect(run.answer.map((item) => Object.keys(item.json))).toEqual([['error']]);
 		expect(run.answer[0].json.error).toMatch(/^Options › Size: "1000x1000" is not accepted/);
 	});
 });

@@ -149,9 +149,9 @@ function shortError(ctx: IExecuteFunctions, error: Error & { description?: strin
  * output means nothing to an agent), each image as a short JSON for the model (file name, type,
  * size in bytes, width and height from the file, model, revised prompt cut to
  * REVISED_PROMPT_MAX characters, the provider's URL or a signed link when asked, and a note
- * that the file went to the workflow), never base64; the binary stays on the item. Error items
- * (On Error: Continue) carry a short message. A failure is thrown again as a NodeOperationError
- * whose message is short and model-readable (n8n hands the model only the message).
+ * that the file went to the workflow), never base64; the binary stays on the item. A failure
+ * becomes one item `{ error }` with a short, model-readable message (what was wrong, what is
+ * accepted); it is thrown only when the node's On Error is explicitly Stop Workflow.
  */
 export async function runAsTool(
 	ctx: IExecuteFunctions,
@@ -161,7 +161,12 @@ export async function runAsTool(
 	try {
 		[results] = await run();
 	} catch (error) {
-		throw shortError(ctx, error as Error);
+		const short = shortError(ctx, error as Error);
+		// n8n 2.41 hands a failed tool's message to the model and lets the agent go on unless the
+		// node's On Error is Stop Workflow; n8n 1.x stops the workflow. An error item does the
+		// former on both, so the model can correct its call.
+		if (ctx.getNode().onError === 'stopWorkflow') throw short;
+		return [[{ json: { error: short.message }, error: short, pairedItem: { item: 0 } }]];
 	}
 	const link: LinkSettings = {
 		mode: ctx.getNodeParameter('imageLinkForAgent', 0, 'none') as LinkSettings['mode'],
