@@ -16,12 +16,15 @@ import { freePorts, N8nInstance, type ExecuteResult, type N8nItem, type N8nRun }
 import type { HostSuiteInput, HostSuiteResult } from './create-image';
 import { Checks, seconds } from './runner';
 
-const FIXTURES = join(resolve(__dirname, '..', '..'), 'e2e', 'fixtures');
+const REPO = resolve(__dirname, '..', '..');
+const FIXTURES = join(REPO, 'e2e', 'fixtures');
+/** The README's example (Chat Trigger); run here from a Manual Trigger with the message below. */
+const EXAMPLE = join(REPO, 'examples', 'agent-create-image.workflow.json');
 const TOOL = 'Create Image';
 const AGENT = 'AI Agent';
 
 const WORKFLOWS = {
-	link: join(FIXTURES, 'agent-link.workflow.json'),
+	link: EXAMPLE,
 	noLink: join(FIXTURES, 'agent-no-link.workflow.json'),
 	badSize: join(FIXTURES, 'agent-bad-size.workflow.json'),
 } as const;
@@ -33,6 +36,9 @@ const ASKED: Record<WorkflowName, string> = {
 	noLink: 'Draw a red fox curled up in snow',
 	badSize: 'Draw a bowl of ramen',
 };
+
+/** The chat message the example's run sends (the [args] tag makes the scripted model ask for this size). */
+const LINK_MESSAGE = `${ASKED.link} [args:{"size":"1536x1024"}]`;
 
 const CREDENTIALS = {
 	images: { id: 'createImageExampleCred', name: 'OpenAI Images API', type: 'openAiImagesApi' },
@@ -101,7 +107,10 @@ export async function runAgentSuite({ ready, name, limiter, log }: HostSuiteInpu
 			]),
 		);
 		const names = Object.keys(WORKFLOWS) as WorkflowName[];
-		const workflows = names.map((key) => forHost(JSON.parse(readFileSync(WORKFLOWS[key], 'utf8')) as WorkflowJson, host.n8nVersion));
+		const workflows = names.map((key) => {
+			const workflow = forHost(JSON.parse(readFileSync(WORKFLOWS[key], 'utf8')) as WorkflowJson, host.n8nVersion);
+			return key === 'link' ? withManualTrigger(workflow, LINK_MESSAGE) : workflow;
+		});
 		const ids = await timed(`import ${names.length} workflows`, () => n8n.importWorkflows(workflows));
 		return { images: server, n8n, editorPort, ids: Object.fromEntries(names.map((key, i) => [key, ids[i]])) as Record<WorkflowName, string> };
 	})();
@@ -195,8 +204,10 @@ export async function runAgentSuite({ ready, name, limiter, log }: HostSuiteInpu
 			assert.equal(forged.status, 400, 'a changed token is refused');
 		});
 
-		await checks.check('no link (the default): the model gets the file name and is told it has no link; the answer invents none', async () => {
+		await checks.check('no link (the default), Chat Completions: the model gets the file name and is told it has no link; the answer invents none', async () => {
 			const run = succeeded(await runs.noLink);
+			// This workflow turns the chat model's Responses API off: the same exchange on /v1/chat/completions.
+			assert.deepEqual((await conversation('noLink')).map((request) => request.request.path), ['/v1/chat/completions', '/v1/chat/completions']);
 			const { text, items } = await toolAnswer('noLink');
 			say(`the model received (${text.length} characters): ${text}`);
 			assert.deepEqual(Object.keys(items[0]), ['fileName', 'mimeType', 'bytes', 'width', 'height', 'model', 'note']);
@@ -237,8 +248,24 @@ export async function runAgentSuite({ ready, name, limiter, log }: HostSuiteInpu
 }
 
 interface WorkflowJson {
-	nodes: Array<{ type: string; typeVersion: number }>;
+	nodes: Array<{ type: string; typeVersion: number; parameters: Record<string, unknown> }>;
 	[key: string]: unknown;
+}
+
+/**
+ * The example with its Chat Trigger swapped for a Manual Trigger (same node name, so the
+ * connections stay), and the agent given `message` as its prompt: `n8n execute` sends no chat.
+ */
+function withManualTrigger(workflow: WorkflowJson, message: string): WorkflowJson {
+	for (const node of workflow.nodes) {
+		if (node.type === '@n8n/n8n-nodes-langchain.chatTrigger') {
+			Object.assign(node, { type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} });
+		}
+		if (node.type === '@n8n/n8n-nodes-langchain.agent') {
+			node.parameters = { ...node.parameters, promptType: 'define', text: message };
+		}
+	}
+	return workflow;
 }
 
 /** n8n 1.123 has the AI Agent up to version 3 (2.41: 3.1, the fixtures' version); nothing else differs. */
