@@ -119,6 +119,9 @@ async function describeImage(
 		url: json.url,
 	};
 	let note = `The image was delivered to the workflow as the file ${fileName}.`;
+	if (link.mode === 'signedUrl' && !binary.id) {
+		described.linkUnavailable = 'This n8n keeps files in memory (binary data mode "default"), so it cannot sign a link to them.';
+	}
 	if (link.mode === 'signedUrl' && binary.id) {
 		described.link = ctx.helpers.createBinarySignedUrl(binary, `${link.minutes}m`);
 		described.linkExpiresAt = new Date(Date.now() + link.minutes * 60_000).toISOString();
@@ -126,10 +129,6 @@ async function describeImage(
 	} else if (typeof json.url === 'string') {
 		note += ` "url" is the provider's own temporary link to it (about 60 minutes); never make up another link.`;
 	} else {
-		if (link.mode === 'signedUrl') {
-			described.linkUnavailable =
-				'This n8n keeps files in memory (binary data mode "default"), so it cannot sign a link to them.';
-		}
 		note += ' You have no link to it: do not write or make up a URL for it; say that it was created.';
 	}
 	described.note = note;
