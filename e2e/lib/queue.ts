@@ -25,8 +25,6 @@ export interface QueueWorker {
 	logFile: string;
 	/** Ids of the executions this worker started, from its log ("Worker started execution <id>"). */
 	executions: Set<string>;
-	/** Lines of its log that matched an error pattern, for reports. */
-	lines: string[];
 	stop(): Promise<void>;
 }
 
@@ -106,7 +104,6 @@ export class QueueCluster {
 		const [healthPort, brokerPort, port] = await freePorts(3);
 		const logFile = join(own.userFolder, 'n8n-worker.log');
 		const executions = new Set<string>();
-		const lines: string[] = [];
 		const started = Date.now();
 		const service = startService(name, own.host.nodeBin, [own.host.n8nBin, 'worker', `--concurrency=${this.options.concurrency}`], {
 			cwd: own.userFolder,
@@ -120,12 +117,11 @@ export class QueueCluster {
 				N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
 			},
 			onLine: (line) => {
-				const started = /Worker started execution (\d+)/.exec(line);
-				if (started) executions.add(started[1]);
-				if (/error|unrecognized/i.test(line)) lines.push(line);
+				const match = /Worker started execution (\d+)/.exec(line);
+				if (match) executions.add(match[1]);
 			},
 		});
-		const worker: QueueWorker = { name, instance: own, service, logFile, executions, lines, stop: () => service.stop(30_000) };
+		const worker: QueueWorker = { name, instance: own, service, logFile, executions, stop: () => service.stop(30_000) };
 		this.workers.push(worker);
 		this.stops.push(() => worker.stop());
 		await waitUntilReady(`http://127.0.0.1:${healthPort}/healthz/readiness`, service, WORKER_READY_TIMEOUT_MS).catch((error: Error) => {
