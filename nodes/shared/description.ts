@@ -1,6 +1,14 @@
 import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { familiesWithout, isSizeRule, MODEL_FAMILIES, SIZE_PRESETS, type ModelOption } from './models';
+import {
+	familiesWithout,
+	FORMATS_WITHOUT_STREAMING,
+	isSizeRule,
+	MODEL_FAMILIES,
+	PARTIAL_IMAGES,
+	SIZE_PRESETS,
+	type ModelOption,
+} from './models';
 
 /**
  * Hides an option for the model families it does not apply to. Unknown model ids and
@@ -229,6 +237,19 @@ export const imageOptions: INodeProperties[] = [
 		...forModelsTaking('outputFormat'),
 	},
 	{
+		displayName: 'Partial Images',
+		name: 'partialImages',
+		type: 'number',
+		typeOptions: { minValue: PARTIAL_IMAGES.min, maxValue: PARTIAL_IMAGES.max },
+		default: 0,
+		description:
+			'With Stream on: how many rough previews (0-3) the provider sends while it works. Each becomes an item before its final image, with partialImageIndex in its JSON.',
+		displayOptions: {
+			show: { stream: [true] },
+			hide: { outputFormat: [...FORMATS_WITHOUT_STREAMING], ...forModelsTaking('stream').displayOptions?.hide },
+		},
+	},
+	{
 		displayName: 'Put Output File in Field',
 		name: 'binaryPropertyName',
 		type: 'string',
@@ -273,6 +294,17 @@ export const imageOptions: INodeProperties[] = [
 		default: '1024x1024',
 		description:
 			'WIDTHxHEIGHT in pixels. gpt-image-2 and later take any size whose edges are multiples of 16 (longest 3840, aspect 1:3 to 3:1, 0.65 to 8.3 megapixels): pick one, or switch to Expression and type it, e.g. 1280x720.',
+	},
+	{
+		displayName: 'Stream',
+		name: 'stream',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to receive the answer as a stream of events (GPT image models; not with GIF or SVG output). The connection stays busy, so proxies with idle timeouts do not cut long requests; Request Timeout then bounds each silence, not the whole request.',
+		displayOptions: {
+			hide: { outputFormat: [...FORMATS_WITHOUT_STREAMING], ...forModelsTaking('stream').displayOptions?.hide },
+		},
 	},
 	{
 		displayName: 'Style',

@@ -6,6 +6,7 @@ import type { ItemConfig } from './parameters';
 import type { ApiAnswer, SendSettings } from './transport/http';
 import { downloadImage } from './transport/http';
 import { header } from './transport/retry';
+import { imageEventAnswers } from './transport/stream';
 
 /** Returned URLs stay valid this long (OpenAI: 60 minutes). */
 const URL_LIFETIME_MS = 60 * 60_000;
@@ -46,6 +47,16 @@ export async function imagesFromAnswer(
 	receivedAt: number,
 	settings: SendSettings,
 ): Promise<MadeImage[]> {
+	if (answer.events) {
+		// Streamed: each partial or completed event is an answer of one image.
+		const images: MadeImage[] = [];
+		for (const event of imageEventAnswers(ctx.getNode(), settings.itemIndex, config.model, answer)) {
+			const [image] = await imagesFromAnswer(ctx, config, event.answer, receivedAt, settings);
+			if (event.partialImageIndex !== undefined) image.json.partialImageIndex = event.partialImageIndex;
+			images.push(image);
+		}
+		return images;
+	}
 	const body = (answer.body && typeof answer.body === 'object' ? answer.body : {}) as IDataObject;
 	const data = (Array.isArray(body.data) ? body.data : []) as ImageDatum[];
 	const createdMs = typeof body.created === 'number' ? body.created * 1000 : receivedAt;
@@ -101,9 +112,13 @@ export async function imageItems(
 	images: MadeImage[],
 ): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
-	for (const [index, image] of images.entries()) {
+	// Partial images (streaming) share the index of the final image they come before.
+	const finals = images.filter((image) => image.json.partialImageIndex === undefined).length;
+	let index = 0;
+	for (const image of images) {
 		const { type } = image;
-		const fileName = fileNameFor(config.fileName, itemIndex, index, images.length, type);
+		const partial = image.json.partialImageIndex as number | undefined;
+		const fileName = partialFileName(fileNameFor(config.fileName, itemIndex, index, finals, type), partial);
 		const binary = await ctx.helpers.prepareBinaryData(image.data, fileName, type.mimeType);
 		image.data = Buffer.alloc(0);
 		items.push({
@@ -111,8 +126,16 @@ export async function imageItems(
 			binary: { [config.binaryPropertyName]: binary },
 			pairedItem: { item: itemIndex },
 		});
+		if (partial === undefined) index++;
 	}
 	return items;
+}
+
+/** A partial image's file name: its final image's name with `_partial<N>` before the extension. */
+function partialFileName(fileName: string, partialImageIndex: number | undefined): string {
+	if (partialImageIndex === undefined) return fileName;
+	const dot = fileName.lastIndexOf('.');
+	return dot === -1 ? `${fileName}_partial${partialImageIndex}` : `${fileName.slice(0, dot)}_partial${partialImageIndex}${fileName.slice(dot)}`;
 }
 
 /** Raw Response rows: one per request, `{ body, status }`, whatever the status. */

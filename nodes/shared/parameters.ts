@@ -28,6 +28,9 @@ export interface ImageOptions {
 	moderation?: string;
 	responseFormat?: string;
 	user?: string;
+	/** Read by readStreamOptions: true, or unset (false is the API's default and not sent). */
+	stream?: boolean;
+	partialImages?: number;
 }
 
 /** One input item's configuration, resolved from its expressions. */
@@ -54,6 +57,8 @@ export const OPTION_FIELDS: Record<keyof ImageOptions, { apiName: string; label:
 	moderation: { apiName: 'moderation', label: 'Moderation' },
 	responseFormat: { apiName: 'response_format', label: 'Response Format' },
 	user: { apiName: 'user', label: 'User' },
+	stream: { apiName: 'stream', label: 'Stream' },
+	partialImages: { apiName: 'partial_images', label: 'Partial Images' },
 };
 
 const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions>;
@@ -131,7 +136,23 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 		if (value === undefined || value === null || value === '') continue;
 		(config as unknown as IDataObject)[key] = typeof value === 'string' ? value.trim() : value;
 	}
+	readStreamOptions(ctx, itemIndex, config);
 	return config;
+}
+
+/**
+ * `stream` and `partialImages` as the request wants them: Stream as a boolean (an expression may
+ * give "true" or "false"), kept only when true; Partial Images as a number (an expression may give
+ * "2"; other text is left for validate.ts to refuse). Throws ItemInputError for a Stream that is
+ * neither true nor false; ranges and combinations are checked in validate.ts.
+ */
+function readStreamOptions(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig): void {
+	const stream = config.stream as unknown;
+	if (stream === true || stream === 'true') config.stream = true;
+	else if (stream === undefined || stream === false || stream === 'false') delete config.stream;
+	else throw inputError(ctx, itemIndex, `Options › ${OPTION_FIELDS.stream.label}`, `${JSON.stringify(stream)} is not accepted; expected true or false`);
+	const partialImages = config.partialImages as unknown;
+	if (typeof partialImages === 'string' && /^\d+$/.test(partialImages)) config.partialImages = Number(partialImages);
 }
 
 /** The node-wide concurrency (read once, from the first item). */

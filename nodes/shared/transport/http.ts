@@ -11,6 +11,7 @@ import { parseImageAnswer } from './answer';
 import type { Endpoint } from './endpoint';
 import { describeApiError } from './errors';
 import { abortableSleep, type AdaptiveLimiter } from './limiter';
+import { readStreamedAnswer, StreamFailure, type BodyStream, type StreamedAnswer } from './stream';
 import {
 	backoffMs,
 	header,
@@ -28,6 +29,8 @@ export interface ApiAnswer {
 	body: unknown;
 	/** Images decoded from the answer's bytes (`read: 'images'`); `b64_json` values in `body` point here. */
 	images?: Array<Buffer | undefined>;
+	/** A streamed answer read as 'images': its events (transport/stream.ts); `body` lists them too. */
+	events?: StreamedAnswer['events'];
 	attempts: number;
 	/** Set when the provider asked for a wait longer than the node sits out. */
 	refusedWaitMs?: number;
@@ -47,6 +50,7 @@ interface FullResponse {
 	statusCode: number;
 	/** Set when read as 'images': see ApiAnswer.images. */
 	images?: Array<Buffer | undefined>;
+	events?: StreamedAnswer['events'];
 }
 
 /** The code and message of a failure that never produced an HTTP answer. */
@@ -85,9 +89,12 @@ function connectionError(
 	const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message);
 	// Plain words, not the code: n8n replaces any message holding a code like ECONNREFUSED
 	// with a generic one that names neither the host nor the attempts.
-	const what = timedOut
-		? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
-		: `Could not reach ${endpoint.origin}: ${CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed'}`;
+	const what =
+		error instanceof StreamFailure
+			? `The event stream from ${endpoint.origin} ${error.what}`
+			: timedOut
+				? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
+				: `Could not reach ${endpoint.origin}: ${CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed'}`;
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
 	// The code stays out of the error response: n8n would swap the message for a generic one.
 	const apiError = new NodeApiError(
@@ -95,9 +102,12 @@ function connectionError(
 		{ message: what } as JsonObject,
 		{
 			message: `${what}${attemptsNote}`,
-			description: timedOut
-				? 'Large or high-quality images can take minutes: raise Options › Request Timeout, or Max Retries.'
-				: `${code ?? 'error'}: ${message}`,
+			description:
+				error instanceof StreamFailure && timedOut
+					? 'With Stream on, Request Timeout is the longest silence allowed between events: raise it, or ask for Partial Images so that events come more often.'
+					: timedOut
+						? 'Large or high-quality images can take minutes: raise Options › Request Timeout, or Max Retries.'
+						: `${code ?? 'error'}: ${message}`,
 			itemIndex: settings.itemIndex,
 		},
 	);
@@ -113,8 +123,18 @@ export interface ApiRequest {
 	/**
 	 * 'json' (default): the answer parsed whole. 'images': read as bytes, each `b64_json` decoded
 	 * in place (transport/answer.ts): the Images result format, where base64 is never kept.
+	 * A body with `stream: true` is answered with server-sent events, read as they arrive
+	 * (transport/stream.ts) in either mode.
 	 */
 	read?: 'json' | 'images';
+}
+
+/** The helper's options for how the answer is read: whole (JSON or bytes), or as a stream of events. */
+function readOptions(read: 'json' | 'images', streamed: boolean): Partial<IHttpRequestOptions> {
+	// identity: the body stays the socket's own stream, whose idle timer bounds each silence.
+	if (streamed) return { encoding: 'stream', json: false, headers: { accept: 'text/event-stream', 'accept-encoding': 'identity' } };
+	if (read === 'images') return { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } };
+	return { json: true };
 }
 
 function bytesOf(body: unknown): Buffer {
@@ -135,13 +155,12 @@ export async function sendApiRequest(
 	settings: SendSettings,
 ): Promise<ApiAnswer> {
 	const { limiter, signal, maxRetries } = settings;
+	const streamed = request.body?.stream === true;
 	for (let attempt = 1; ; attempt++) {
 		// A fresh object per attempt: n8n's helper writes into the options it is given.
 		const options: IHttpRequestOptions = {
 			...request,
-			...(read === 'images'
-				? { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } }
-				: { json: true }),
+			...readOptions(read, streamed),
 			timeout: settings.timeout,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
@@ -152,7 +171,10 @@ export async function sendApiRequest(
 		try {
 			response = await limiter.run(async () => {
 				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
-				if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
+				if (streamed) {
+					const answer = await readStreamedAnswer({ ...full, body: full.body as BodyStream }, read, settings.timeout, signal);
+					({ body: full.body, images: full.images, events: full.events } = answer);
+				} else if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
 				// Before the slot is released: the next waiter must already see the pause.
 				if (full.statusCode === 429 && attempt <= maxRetries && isRetryableStatus(429, describeApiError(full.body, 429).code)) {
 					limiter.onRateLimited(Math.min(retryWait(full.headers, attempt), MAX_HONOURED_WAIT_MS));
@@ -173,6 +195,7 @@ export async function sendApiRequest(
 			headers: response.headers ?? {},
 			body: response.body,
 			images: response.images,
+			events: response.events,
 			attempts: attempt,
 		};
 		if (answer.status < 400) {
