@@ -30,6 +30,7 @@
  *   [stream-stall:1]    after 1 event, send nothing more (the socket stays open)
  *   [stream-error:1]    after 1 event, send an `error` event and end the stream
  *   [stream-end:1]      after 1 event, end the stream cleanly, without a completed event
+ *   [stream-note]       first a comment line and an event of a type the reference does not name
  *
  * "xN" counts attempts per exact prompt string (the server's per-prompt counter, cleared by
  * reset()); without it a directive fires on every attempt. The retry-after tags take no count.
@@ -54,7 +55,8 @@ export type DirectiveName =
 	| 'event-gap'
 	| 'stream-stall'
 	| 'stream-error'
-	| 'stream-end';
+	| 'stream-end'
+	| 'stream-note';
 
 export interface Directive {
 	name: DirectiveName;
@@ -64,7 +66,7 @@ export interface Directive {
 }
 
 const DIRECTIVE_RE =
-	/\[(status|reset|hang|delay|moderation|contentfilter|quota|html502|plaintext500|retry-after-ms|retry-after-date|retry-after|event-gap|stream-stall|stream-error|stream-end)(?::(\d+(?:\.\d+)?))?(?:x(\d+))?\]/g;
+	/\[(status|reset|hang|delay|moderation|contentfilter|quota|html502|plaintext500|retry-after-ms|retry-after-date|retry-after|event-gap|stream-stall|stream-error|stream-end|stream-note)(?::(\d+(?:\.\d+)?))?(?:x(\d+))?\]/g;
 
 export function parseDirectives(prompt: string): Directive[] {
 	const out: Directive[] = [];
@@ -95,7 +97,7 @@ export interface DirectivePlan {
 	/** Wait-hint headers to add to an error answer. */
 	retryHeaders: Record<string, string>;
 	/** How a streamed answer misbehaves: a wait before each event, and what happens after N events. */
-	stream: { gapMs: number; after?: { events: number; then: 'stall' | 'error' | 'end' } };
+	stream: { gapMs: number; after?: { events: number; then: 'stall' | 'error' | 'end' }; note?: boolean };
 }
 
 /** What the directives of a prompt ask for on its `attempt`-th request (1-based). */
@@ -114,6 +116,7 @@ export function planDirectives(directives: Directive[], attempt: number, now = D
 	else if (status && status.arg !== undefined) plan.answer = { kind: 'status', status: Math.trunc(status.arg) };
 
 	plan.stream.gapMs = has('event-gap')?.arg ?? 0;
+	plan.stream.note = Boolean(has('stream-note'));
 	for (const then of ['stall', 'error', 'end'] as const) {
 		const directive = has(`stream-${then}`);
 		if (directive && !plan.stream.after) plan.stream.after = { events: Math.trunc(directive.arg ?? 0), then };

@@ -777,6 +777,9 @@ export class ImageServerImpl implements ImageServer {
 			);
 			events.push({ name: 'image_generation.completed', data: { usage: usageFor({ ...r, n: 1 }) }, image: img });
 		}
+		if (plan.note) {
+			res.write(`: keep-alive\n\nevent: image_generation.in_progress\ndata: ${JSON.stringify({ type: 'image_generation.in_progress', sequence_number: 0 })}\n\n`);
+		}
 		let sent = 0;
 		for (const event of events) {
 			if (plan.after && sent === plan.after.events) break;

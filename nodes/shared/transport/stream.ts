@@ -8,28 +8,24 @@
  * `image_edit.completed` (the same, plus usage). An `error` event (SSE `event: error`, a `type`
  * of "error", or an `error` object, as the openai SDK's reader takes them) ends the stream.
  *
- * Timing: the helper's `timeout` bounds the wait for the answer's headers; once the stream is
- * open, the same number of milliseconds bounds each silence on its socket (the socket's own idle
- * timer, no timer of the node's): a stream that keeps sending is never cut, a silent one is.
+ * Timing: the helper's `timeout` bounds the wait for the answer's headers (n8n 2.41 / axios 1.18
+ * with follow-redirects: a wall-clock timer until the headers, then the socket's idle timer, which
+ * destroys the socket). Once the stream is open, this reader bounds each silence by the same number
+ * of milliseconds itself, with n8n-workflow's sleep (not a timer per chunk), so that the rule
+ * holds on every transport the helper may use: a stream that keeps sending is never cut, a
+ * silent one is.
  */
 import type { INode } from 'n8n-workflow';
 
 import { parseAnswerText, parseImageAnswer, type ImageAnswer } from './answer';
 import { buildApiError } from './errors';
 import type { ApiAnswer } from './http';
+import { abortableSleep } from './limiter';
 import { header, type Headers } from './retry';
 
-/** The socket under an answer's body: only its idle timer is used. */
-interface IdleSocket {
-	setTimeout(ms: number): unknown;
-	on(event: 'timeout', listener: () => void): unknown;
-	off(event: 'timeout', listener: () => void): unknown;
-}
-
-/** The body n8n's helper returns with `encoding: 'stream'` (a Node IncomingMessage). */
+/** The body n8n's helper returns with `encoding: 'stream'` (a Node Readable). */
 export interface BodyStream extends AsyncIterable<Buffer> {
 	destroy(error?: Error): unknown;
-	socket?: IdleSocket | null;
 }
 
 /**
@@ -134,13 +130,90 @@ class EventSplitter {
 const isEventStream = (headers: Headers) => /^text\/event-stream\b/i.test(header(headers, 'content-type') ?? '');
 
 /**
+ * A read that ends the moment the stream falls silent for too long, or `signal` aborts, without
+ * waiting for the body to be torn down (a body the helper wrapped settles only when its socket
+ * does). `next()` gives the next chunk, or undefined at the end.
+ */
+class GuardedRead {
+	/** When the last chunk came (Date.now()). */
+	private lastChunkAt = Date.now();
+	private readonly iterator: AsyncIterator<Buffer>;
+	private readonly over = new AbortController();
+	private readonly stopped: Promise<never>;
+	private stop: (error: Error) => void = () => {};
+
+	constructor(
+		private readonly body: BodyStream,
+		private readonly idleTimeoutMs: number,
+		private readonly signal?: AbortSignal,
+	) {
+		this.iterator = body[Symbol.asyncIterator]();
+		this.stopped = new Promise<never>((_, reject) => (this.stop = reject));
+		this.stopped.catch(() => undefined);
+		signal?.addEventListener('abort', this.onAbort, { once: true });
+		if (signal?.aborted) this.onAbort();
+		void this.watchSilence();
+	}
+
+	/** The failure of a stream silent for longer than the timeout. */
+	get silence(): StreamFailure {
+		return new StreamFailure('ETIMEDOUT', `was silent for more than ${this.idleTimeoutMs} ms`);
+	}
+
+	/**
+	 * Whether the stream has now been silent for the whole timeout, give or take the moments a
+	 * chunk takes from the socket to this reader: the helper's own socket timer (the same number of
+	 * milliseconds) may have cut the connection just before this reader's watch did.
+	 */
+	get wasSilent(): boolean {
+		return Date.now() - this.lastChunkAt >= this.idleTimeoutMs - SILENCE_SLACK_MS;
+	}
+
+	async next(): Promise<Buffer | undefined> {
+		const pending = this.iterator.next();
+		pending.catch(() => undefined);
+		const result = await Promise.race([pending, this.stopped]);
+		this.lastChunkAt = Date.now();
+		return result.done ? undefined : result.value;
+	}
+
+	/** Ends the watch; a body not read to its end is torn down (its socket closes when it can). */
+	close(complete: boolean): void {
+		this.over.abort();
+		this.signal?.removeEventListener('abort', this.onAbort);
+		if (!complete) this.body.destroy();
+	}
+
+	private readonly onAbort = () => {
+		const reason: unknown = this.signal?.reason;
+		this.stop(reason instanceof Error ? reason : new Error('The request was stopped'));
+	};
+
+	/** One n8n-workflow sleep at a time, re-armed from the last chunk's time: no timer per chunk. */
+	private async watchSilence(): Promise<void> {
+		while (!this.over.signal.aborted) {
+			const left = this.lastChunkAt + this.idleTimeoutMs - Date.now();
+			if (left <= 0) return this.stop(this.silence);
+			await abortableSleep(left, this.over.signal).then(
+				() => undefined,
+				() => undefined,
+			);
+		}
+	}
+}
+
+/** See GuardedRead.wasSilent: how much earlier than this reader the helper's socket timer may fire. */
+const SILENCE_SLACK_MS = 250;
+
+/**
  * Reads the answer to a request sent with `stream: true`, as its bytes arrive. An event stream
  * gives its events (`read: 'images'`: each event's images decoded in place, no base64 string
  * kept; `'json'`: each event parsed whole, for Raw Response). Any other answer (an error status,
  * or a server that ignores `stream`) is read whole and parsed as without streaming.
- * Each silence longer than `idleTimeoutMs` ends the read; `signal` (cancel, or a failing sibling
- * request) ends it too. Throws StreamFailure for a silent stream or one that ends with neither
- * a completed nor an error event; the stream's own error otherwise.
+ * A silence longer than `idleTimeoutMs` (ms) between chunks ends the read, however long the whole
+ * stream lasts; `signal` (cancel, or a failing sibling request) ends it too. Throws StreamFailure
+ * for a silent stream or one that ends with neither a completed nor an error event; the
+ * stream's own error (or the signal's reason) otherwise.
  */
 export async function readStreamedAnswer(
 	response: { body: BodyStream; headers: Headers; statusCode: number },
@@ -148,65 +221,55 @@ export async function readStreamedAnswer(
 	idleTimeoutMs: number,
 	signal?: AbortSignal,
 ): Promise<StreamedAnswer> {
-	const { body } = response;
-	const socket = body.socket ?? undefined;
-	const idle = new StreamFailure('ETIMEDOUT', `was silent for more than ${idleTimeoutMs} ms`);
-	let silent = false;
-	const onIdle = () => {
-		silent = true;
-		body.destroy(idle);
-	};
-	const onAbort = () => body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('The request was stopped'));
-	socket?.setTimeout(idleTimeoutMs);
-	socket?.on('timeout', onIdle);
-	signal?.addEventListener('abort', onAbort, { once: true });
-	if (signal?.aborted) onAbort();
-	const outcome = await readBody(response, read).then(
+	const reader = new GuardedRead(response.body, idleTimeoutMs, signal);
+	const outcome = await readBody(reader, response, read).then(
 		(answer) => ({ answer }),
 		(error: unknown) => ({ error }),
 	);
-	socket?.off('timeout', onIdle);
-	signal?.removeEventListener('abort', onAbort);
-	// The socket's timeout may have been seen first by the helper, which destroys it its own way.
-	if (silent) throw idle;
-	if ('error' in outcome) throw outcome.error;
-	return outcome.answer;
+	reader.close('answer' in outcome);
+	if ('answer' in outcome) return outcome.answer;
+	if (!signal?.aborted && !(outcome.error instanceof StreamFailure) && reader.wasSilent) throw reader.silence;
+	throw outcome.error;
 }
 
 async function readBody(
-	{ body, headers, statusCode }: { body: BodyStream; headers: Headers; statusCode: number },
+	reader: GuardedRead,
+	{ headers, statusCode }: { headers: Headers; statusCode: number },
 	read: 'json' | 'images',
 ): Promise<StreamedAnswer> {
 	if (statusCode >= 400 || !isEventStream(headers)) {
 		const chunks: Buffer[] = [];
-		for await (const chunk of body) chunks.push(chunk);
+		for (let chunk = await reader.next(); chunk; chunk = await reader.next()) chunks.push(chunk);
 		const bytes = Buffer.concat(chunks);
 		return read === 'images' ? parseImageAnswer(bytes) : { body: parseAnswerText(bytes) };
 	}
-	return await readEvents(body, read);
+	return await readEvents(reader, read);
 }
 
-async function readEvents(body: BodyStream, read: 'json' | 'images'): Promise<StreamedAnswer> {
+async function readEvents(reader: GuardedRead, read: 'json' | 'images'): Promise<StreamedAnswer> {
 	const splitter = new EventSplitter();
 	const events: ImageAnswer[] = [];
 	let completed = false;
+	let errored = false;
 	/** Takes one event; true when the stream is over (`[DONE]`, or an error event). */
 	const take = (sse: SseEvent): boolean => {
 		if (sse.data.length === 6 && sse.data.toString('latin1') === '[DONE]') return true;
 		const event = read === 'images' ? parseImageAnswer(sse.data) : { body: parseAnswerText(sse.data), images: [] };
-		events.push(event);
 		const kind = eventKind(event.body, sse.event);
-		if (kind === 'completed') completed = true;
+		// An error named only by the SSE event name keeps that name, for the item's error.
+		if (kind === 'error' && eventKind(event.body) !== 'error') event.body = { type: 'error', error: event.body };
+		events.push(event);
+		completed ||= kind === 'completed';
+		errored ||= kind === 'error';
 		return kind === 'error';
 	};
 	let over = false;
-	for await (const chunk of body) {
+	for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
 		over = splitter.push(chunk).some(take);
 		if (over) break;
 	}
 	const last = over ? undefined : splitter.end();
-	if (last) over = take(last);
-	const errored = events.some((event) => eventKind(event.body) === 'error');
+	if (last) take(last);
 	if (!completed && !errored) {
 		throw new StreamFailure('ERR_STREAM_PREMATURE_CLOSE', 'ended before the image was completed (no completed event)');
 	}
