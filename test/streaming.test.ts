@@ -6,6 +6,9 @@
  * the rules checked before any request. No assertion depends on the machine's speed: times
  * are only compared with the server's own gaps and the configured timeout.
  */
+import { PassThrough } from 'node:stream';
+
+import { eventKind, readStreamedAnswer, StreamFailure } from '../nodes/shared/transport/stream';
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer } from './helpers/engine';
 import { generations, imageDimensions, runCreateImage } from './workflow';
@@ -292,5 +295,63 @@ describe('rules checked before any request', () => {
 		expect(run.status).toBe('success');
 		expect(generations(server).map((r) => (r.body as { stream?: boolean }).stream)).toEqual([true, undefined]);
 		expect(run.result).toHaveLength(2);
+	});
+});
+
+describe('the event reader on its own (transports where the helper does not cut a silent stream)', () => {
+	const SSE = { 'content-type': 'text/event-stream' };
+	const event = (type: string, extra = '') => `event: ${type}\r\ndata: {"type":"${type}"${extra}}\r\n\r\n`;
+
+	test('events split anywhere across chunks, CRLF lines, comments, multi-line data and [DONE] are read in order', async () => {
+		const text = `: hello\n\n${event('image_generation.partial_image', ',"partial_image_index":0')}data: {"type":\ndata: "image_generation.completed"}\n\ndata: [DONE]\n\n${event('after.done')}`;
+		const body = new PassThrough();
+		const reading = readStreamedAnswer({ body, headers: SSE, statusCode: 200 }, 'json', 5000);
+		for (const byte of Buffer.from(text)) body.write(Buffer.from([byte]));
+		body.end();
+		const answer = await reading;
+		expect(answer.body).toEqual([{ type: 'image_generation.partial_image', partial_image_index: 0 }, { type: 'image_generation.completed' }]);
+	});
+
+	test('a silence longer than the timeout ends the read, even when the body is never torn down', async () => {
+		const body = new PassThrough();
+		body.destroy = () => body; // a body whose teardown waits for its socket
+		const started = Date.now();
+		const reading = readStreamedAnswer({ body, headers: SSE, statusCode: 200 }, 'json', 300);
+		body.write(event('image_generation.partial_image'));
+		await expect(reading).rejects.toThrow(new StreamFailure('ETIMEDOUT', 'was silent for more than 300 ms'));
+		expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+	});
+
+	test('a stream that keeps sending within the timeout is read to its end, however long it lasts', async () => {
+		const body = new PassThrough();
+		const started = Date.now();
+		const reading = readStreamedAnswer({ body, headers: SSE, statusCode: 200 }, 'json', 300);
+		for (let i = 0; i < 6; i++) {
+			body.write(event('image_generation.partial_image', `,"partial_image_index":${i}`));
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		body.end(event('image_generation.completed'));
+		const answer = await reading;
+		expect((answer.body as Event[]).map((e) => e.type)).toEqual([...Array(6).fill('image_generation.partial_image'), 'image_generation.completed']);
+		expect(Date.now() - started).toBeGreaterThan(300 * 2);
+	});
+
+	test('an error named only by its SSE event name is an error event; image_edit events are read like generation ones', async () => {
+		const body = new PassThrough();
+		const reading = readStreamedAnswer({ body, headers: SSE, statusCode: 200 }, 'json', 5000);
+		body.end(`${event('image_edit.partial_image')}event: error\ndata: {"message":"overloaded"}\n\n${event('image_edit.completed')}`);
+		const answer = await reading;
+		expect(answer.body).toEqual([{ type: 'image_edit.partial_image' }, { type: 'error', error: { message: 'overloaded' } }]);
+		expect((answer.body as Event[]).map((e) => eventKind(e))).toEqual(['partial', 'error']);
+		expect(eventKind({ type: 'image_edit.completed' })).toBe('completed');
+	});
+
+	test('a signal that aborts ends the read at once with its reason', async () => {
+		const body = new PassThrough();
+		const stop = new AbortController();
+		const reading = readStreamedAnswer({ body, headers: SSE, statusCode: 200 }, 'json', 60_000, stop.signal);
+		body.write(event('image_generation.partial_image'));
+		stop.abort(new Error('cancelled by the test'));
+		await expect(reading).rejects.toThrow('cancelled by the test');
 	});
 });

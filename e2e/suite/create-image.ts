@@ -29,6 +29,7 @@ const WORKFLOWS = {
 	errorOutput: join(FIXTURES, 'error-output.workflow.json'),
 	stopOnError: join(FIXTURES, 'stop-on-error.workflow.json'),
 	badSize: join(FIXTURES, 'bad-size.workflow.json'),
+	streaming: join(FIXTURES, 'streaming.workflow.json'),
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
@@ -263,6 +264,33 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.equal(run.data.resultData.runData[NODE]?.[0]?.error?.message, message);
 			const sent = generations(images, (prompt) => prompt.startsWith('bad-size:'), 0);
 			assert.equal(sent.length, 0, 'generation requests for the bad-size workflow');
+		});
+
+		await checks.check('Stream: partial images before each final image, and a stream longer than the timeout is not cut', async () => {
+			const { images, n8n } = await context();
+			const run = succeeded(await runs.streaming);
+			const result = nodeOutput(run, NODE, 0);
+			assert.deepEqual(
+				result.map((item) => [paired(item)[0], item.json.index, item.json.partialImageIndex ?? null, item.binary?.data?.fileName]),
+				[
+					[0, 0, 0, 'kite_partial0.png'],
+					[0, 0, 1, 'kite_partial1.png'],
+					[0, 0, null, 'kite.png'],
+					[1, 0, 0, 'lantern_partial0.png'],
+					[1, 0, 1, 'lantern_partial1.png'],
+					[1, 0, null, 'lantern.png'],
+				],
+				`Result items: ${summary(result)}`,
+			);
+			for (const item of result) {
+				assert.deepEqual(pngSize(n8n.readBinary(item.binary!.data)), { width: 1024, height: 1024 }, String(item.binary?.data?.fileName));
+				assert.equal(item.json.size, '1024x1024');
+				assert.equal(typeof (item.json.usage as { total_tokens?: unknown } | undefined)?.total_tokens, item.json.partialImageIndex === undefined ? 'number' : 'undefined');
+			}
+			// Three events 700 ms apart take longer than the 2000 ms Request Timeout: one attempt each.
+			const sent = generations(images, (prompt) => prompt.startsWith('stream:'), attemptStarted.streaming);
+			assert.equal(sent.length, 2, 'generation requests for the streaming workflow');
+			for (const request of sent) assert.deepEqual(pick(request.body, ['stream', 'partial_images']), { stream: true, partial_images: 2 });
 		});
 
 		await checks.check('the API key appears nowhere in stdout, stderr or run data', async () => {
