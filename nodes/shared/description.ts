@@ -59,6 +59,9 @@ const QUALITY_OPTIONS = valuesOffered((family) => family.qualities, [], (value) 
 const OUTPUT_FORMAT_OPTIONS = valuesOffered((family) => family.outputFormats, [], (value) => value.toUpperCase())
 	.sort((a, b) => a.name.localeCompare(b.name));
 
+/** Stream and Partial Images are hidden for models that do not stream and for gif and svg output. */
+const STREAM_HIDDEN = { outputFormat: [...FORMATS_WITHOUT_STREAMING], ...forModelsTaking('stream').displayOptions?.hide };
+
 export const DEFAULT_MODEL = 'gpt-image-2';
 export const DEFAULT_CONCURRENCY = 5;
 export const DEFAULT_MAX_RETRIES = 3;
@@ -246,7 +249,7 @@ export const imageOptions: INodeProperties[] = [
 			'With Stream on: how many rough previews (0-3) the provider sends while it works. Each becomes an item before its final image, with partialImageIndex in its JSON.',
 		displayOptions: {
 			show: { stream: [true] },
-			hide: { outputFormat: [...FORMATS_WITHOUT_STREAMING], ...forModelsTaking('stream').displayOptions?.hide },
+			hide: STREAM_HIDDEN,
 		},
 	},
 	{
@@ -303,7 +306,7 @@ export const imageOptions: INodeProperties[] = [
 		description:
 			'Whether to receive the answer as a stream of events (GPT image models; not with GIF or SVG output). The connection stays busy, so proxies with idle timeouts do not cut long requests; Request Timeout then bounds each silence, not the whole request.',
 		displayOptions: {
-			hide: { outputFormat: [...FORMATS_WITHOUT_STREAMING], ...forModelsTaking('stream').displayOptions?.hide },
+			hide: STREAM_HIDDEN,
 		},
 	},
 	{

@@ -131,7 +131,7 @@ export interface ApiRequest {
 
 /** The helper's options for how the answer is read: whole (JSON or bytes), or as a stream of events. */
 function readOptions(read: 'json' | 'images', streamed: boolean): Partial<IHttpRequestOptions> {
-	// identity: the body stays the socket's own stream, whose idle timer bounds each silence.
+	// identity: no decompression between the socket and the event reader; events come as sent.
 	if (streamed) return { encoding: 'stream', json: false, headers: { accept: 'text/event-stream', 'accept-encoding': 'identity' } };
 	if (read === 'images') return { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } };
 	return { json: true };
