@@ -53,11 +53,11 @@ describe('images from the event stream', () => {
 		expect(first.equals(second)).toBe(false);
 
 		// The final image: the same file and metadata as the same request without streaming.
-		const { createdAt: _c, requestId, ...finalJson } = streamed.result[2].json;
-		const { createdAt: _p, requestId: _r, ...plainJson } = plain.result[0].json;
-		expect(finalJson).toEqual(plainJson);
+		const without = (json: object, ...keys: string[]) => Object.fromEntries(Object.entries(json).filter(([key]) => !keys.includes(key)));
+		const finalJson = streamed.result[2].json;
+		expect(without(finalJson, 'createdAt', 'requestId')).toEqual(without(plain.result[0].json, 'createdAt', 'requestId'));
 		expect(finalJson).toMatchObject({ size: '1024x1536', quality: 'low', background: 'opaque', outputFormat: 'png', usage: { total_tokens: expect.any(Number) } });
-		expect(requestId).toMatch(/^req_/);
+		expect(finalJson.requestId).toMatch(/^req_/);
 		expect(final.equals(await binaryBuffer(plain.result[0], 'data'))).toBe(true);
 		for (const partial of streamed.result.slice(0, 2)) {
 			expect(partial.json).not.toHaveProperty('usage');
@@ -223,23 +223,27 @@ describe('sharing the node with other requests', () => {
 		expect(server.stats.maxInFlight).toBe(2);
 	});
 
-	test('when another item fails the node, a stream still in flight is closed at once, not left to its timeout', async () => {
-		const run = await runCreateImage(server, [{ prompt: 'endless [stream-stall:1]' }, { prompt: 'refused [status:400]' }], {
-			options: { stream: true, partialImages: 2, timeout: 30_000, maxRetries: 0 },
+	test('when another item fails the node, a stream still in flight is closed at its next event, not read to its end', async () => {
+		// Four events 1.5 s apart: read to its end, the stream would last 6 s.
+		const run = await runCreateImage(server, [{ prompt: 'slow [event-gap:1500]' }, { prompt: 'refused [status:400]' }], {
+			options: { stream: true, partialImages: 3, timeout: 30_000, maxRetries: 0 },
 		});
 		expect(run.status).toBe('error');
 		expect(run.error?.message).toMatch(/Invalid request/);
-		// Well within the 30 s the stalled stream would otherwise be given.
-		const deadline = Date.now() + 5000;
+		const deadline = Date.now() + 15_000;
 		while (server.stats.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 		expect(server.stats.inFlight).toBe(0);
+		const [slow] = attemptsOf('slow [event-gap:1500]');
+		expect(slow.eventsSent).toBeGreaterThanOrEqual(1);
+		expect(slow.eventsSent).toBeLessThan(4);
 	});
 
 	test('stopping the execution mid-stream closes the streams and starts nothing new', async () => {
 		const controller = new AbortController();
 		const rows = Array.from({ length: 5 }, (_, i) => ({ prompt: `endless ${i} [stream-stall:1]` }));
+		// Both streams have started (the server has their requests), and stall after their first event.
 		const started = new Promise<void>((resolve) => {
-			const poll = () => (server.stats.inFlight >= 2 ? resolve() : void setImmediate(poll));
+			const poll = () => (generations(server).length >= 2 ? resolve() : void setImmediate(poll));
 			poll();
 		});
 		void started.then(() => controller.abort());

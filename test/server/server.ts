@@ -781,12 +781,13 @@ export class ImageServerImpl implements ImageServer {
 			res.write(`: keep-alive\n\nevent: image_generation.in_progress\ndata: ${JSON.stringify({ type: 'image_generation.in_progress', sequence_number: 0 })}\n\n`);
 		}
 		let sent = 0;
+		ctx.rec.eventsSent = 0;
 		for (const event of events) {
 			if (plan.after && sent === plan.after.events) break;
 			if (!(await this.sleep(plan.gapMs, res))) return;
 			const json = JSON.stringify({ type: event.name, b64_json: this.token, created_at: Math.floor(Date.now() / 1000), ...common, ...event.data });
 			res.write(`event: ${event.name}\ndata: ${json.split(this.token).join(event.image.b64)}\n\n`);
-			sent++;
+			ctx.rec.eventsSent = ++sent;
 		}
 		if (plan.after?.then === 'stall') return;
 		if (plan.after?.then === 'error') {

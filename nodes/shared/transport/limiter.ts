@@ -17,14 +17,11 @@ function whenAborted(signal: AbortSignal): Promise<never> {
 	return promise;
 }
 
-/**
- * Resolves after `ms`, or rejects as soon as `signal` aborts. n8n-workflow 2.x's sleep takes the
- * signal and clears its timer; 1.x's ignores it, hence the race.
- */
+/** Resolves after `ms`, or rejects as soon as `signal` aborts (n8n-workflow's sleep cannot be cancelled). */
 export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 	if (ms <= 0) return;
 	throwIfAborted(signal);
-	await (signal ? Promise.race([sleep(ms, signal), whenAborted(signal)]) : sleep(ms));
+	await (signal ? Promise.race([sleep(ms), whenAborted(signal)]) : sleep(ms));
 }
 
 export class ExecutionCancelledError extends Error {

@@ -15,12 +15,11 @@
  * holds on every transport the helper may use: a stream that keeps sending is never cut, a
  * silent one is.
  */
-import type { INode } from 'n8n-workflow';
+import { sleep, type INode } from 'n8n-workflow';
 
 import { parseAnswerText, parseImageAnswer, type ImageAnswer } from './answer';
 import { buildApiError } from './errors';
 import type { ApiAnswer } from './http';
-import { abortableSleep } from './limiter';
 import { header, type Headers } from './retry';
 
 /** The body n8n's helper returns with `encoding: 'stream'` (a Node Readable). */
@@ -189,12 +188,18 @@ class GuardedRead {
 		this.stop(reason instanceof Error ? reason : new Error('The request was stopped'));
 	};
 
-	/** One n8n-workflow sleep at a time, re-armed from the last chunk's time: no timer per chunk. */
+	/**
+	 * One n8n-workflow sleep at a time, re-armed from the last chunk's time: no timer per chunk.
+	 * The sleep gets the reader's own signal (n8n-workflow 2.x clears its timer when the read ends;
+	 * 1.x's sleep takes no signal, hence the race).
+	 */
 	private async watchSilence(): Promise<void> {
-		while (!this.over.signal.aborted) {
+		const over = this.over.signal;
+		const ended = new Promise<void>((resolve) => over.addEventListener('abort', () => resolve(), { once: true }));
+		while (!over.aborted) {
 			const left = this.lastChunkAt + this.idleTimeoutMs - Date.now();
 			if (left <= 0) return this.stop(this.silence);
-			await abortableSleep(left, this.over.signal).then(
+			await Promise.race([sleep(left, over), ended]).then(
 				() => undefined,
 				() => undefined,
 			);
