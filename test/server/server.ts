@@ -748,14 +748,6 @@ export class ImageServerImpl implements ImageServer {
 	 */
 	private async stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage, plan: DirectivePlan['stream']): Promise<void> {
 		const { res } = ctx;
-		if (res.destroyed) return;
-		res.writeHead(200, {
-			'content-type': 'text/event-stream; charset=utf-8',
-			'cache-control': 'no-cache',
-			'x-request-id': ctx.requestId,
-			...ctx.extraHeaders,
-		});
-		res.flushHeaders();
 		const common = { size: r.size, quality: r.quality, background: r.background, output_format: r.outputFormat };
 		const partials = await Promise.all(
 			Array.from({ length: r.partialImages }, (_, index) =>
@@ -770,6 +762,15 @@ export class ImageServerImpl implements ImageServer {
 				}),
 			),
 		);
+		// Encoded before the headers go out: the stream's own pace is then only [event-gap].
+		if (res.destroyed) return;
+		res.writeHead(200, {
+			'content-type': 'text/event-stream; charset=utf-8',
+			'cache-control': 'no-cache',
+			'x-request-id': ctx.requestId,
+			...ctx.extraHeaders,
+		});
+		res.flushHeaders();
 		const events: Array<{ name: string; data: Record<string, unknown>; image: EncodedImage }> = [];
 		for (let i = 0; i < r.n; i++) {
 			partials.forEach((partial, index) =>
