@@ -89,11 +89,11 @@ function readExtraBody(ctx: IExecuteFunctions, itemIndex: number, raw: unknown):
 		try {
 			value = JSON.parse(raw);
 		} catch (error) {
-			throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `${(error as Error).message}; expected a JSON object such as {"partial_images": 0}`);
+			throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `${(error as Error).message}; expected a JSON object such as {"new_field": "value"}`);
 		}
 	}
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-		throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `expected a JSON object such as {"partial_images": 0}, got ${JSON.stringify(value)}`);
+		throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `expected a JSON object such as {"new_field": "value"}, got ${JSON.stringify(value)}`);
 	}
 	return value as IDataObject;
 }
