@@ -8,12 +8,15 @@
  * `image_edit.completed` (the same, plus usage). An `error` event (SSE `event: error`, a `type`
  * of "error", or an `error` object, as the openai SDK's reader takes them) ends the stream.
  *
- * Timing: the helper's `timeout` bounds the wait for the answer's headers (n8n 2.41 / axios 1.18
- * with follow-redirects: a wall-clock timer until the headers, then the socket's idle timer, which
- * destroys the socket). Once the stream is open, this reader bounds each silence by the same number
- * of milliseconds itself, with n8n-workflow's sleep (not a timer per chunk), so that the rule
- * holds on every transport the helper may use: a stream that keeps sending is never cut, a
- * silent one is.
+ * Timing: the helper's `timeout` bounds the wait for the answer's headers (n8n 2.41: axios with
+ * follow-redirects, a wall-clock timer until the headers, then the socket's idle timer, which
+ * destroys the socket; other transports, such as n8n's own redirect handling, stop timing at the
+ * headers). Once the stream is open, this reader bounds each silence by the same number of
+ * milliseconds itself, with n8n-workflow's sleep re-armed from the last chunk (not a timer per
+ * chunk), so that the rule holds on every transport: a stream that keeps sending is never cut,
+ * a silent one is. axios 1.18 hands the body over wrapped (Readable.from, for its size limit):
+ * the socket is out of reach, and destroying the body takes effect at its next chunk, so a read
+ * that is stopped returns at once instead of waiting for the teardown.
  */
 import { sleep, type INode } from 'n8n-workflow';
 
