@@ -127,6 +127,8 @@ export interface ApiRequest {
 	 * (transport/stream.ts) in either mode.
 	 */
 	read?: 'json' | 'images';
+	/** The answer is an event stream: set it for bodies that are not JSON objects (multipart edits); default `body.stream === true`. */
+	stream?: boolean;
 }
 
 /** The helper's options for how the answer is read: whole (JSON or bytes), or as a stream of events. */
@@ -151,11 +153,11 @@ function bytesOf(body: unknown): Buffer {
 export async function sendApiRequest(
 	ctx: IExecuteFunctions,
 	endpoint: Endpoint,
-	{ read = 'json', ...request }: ApiRequest,
+	{ read = 'json', stream, ...request }: ApiRequest,
 	settings: SendSettings,
 ): Promise<ApiAnswer> {
 	const { limiter, signal, maxRetries } = settings;
-	const streamed = request.body?.stream === true;
+	const streamed = stream ?? request.body?.stream === true;
 	for (let attempt = 1; ; attempt++) {
 		// A fresh object per attempt: n8n's helper writes into the options it is given.
 		const options: IHttpRequestOptions = {
