@@ -172,9 +172,20 @@ describe('errors and retries', () => {
 		expect(run.result).toEqual([]);
 	});
 
-	test('a stream that ends early is retried like a lost connection, and the retry gives the images', async () => {
+	test('a stream that ends early is, like a lost connection, not sent again by default: the image may have been billed', async () => {
+		const prompt = 'cut once, not retried [stream-end:1x1]';
+		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, partialImages: 2, maxRetries: 3 } });
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toMatch(/ended before the image was completed .*may have been completed and billed, so it was not sent again; .*Retry When Outcome Is Unknown$/);
+		expect(attemptsOf(prompt)).toHaveLength(1);
+	});
+
+	test('with Retry When Outcome Is Unknown, a stream that ends early is sent again, and the retry gives the images', async () => {
 		const prompt = 'cut once [stream-end:1x1]';
-		const run = await runCreateImage(server, [{ prompt }], { resultFormat: 'rawResponse', options: { stream: true, partialImages: 2, maxRetries: 1 } });
+		const run = await runCreateImage(server, [{ prompt }], {
+			resultFormat: 'rawResponse',
+			options: { stream: true, partialImages: 2, maxRetries: 1, retryOnUnknownOutcome: true },
+		});
 		expect(run.status).toBe('success');
 		expect(attemptsOf(prompt)).toHaveLength(2);
 		expect((run.result[0].json.body as Event[]).map((event) => event.type).at(-1)).toBe('image_generation.completed');
@@ -203,9 +214,14 @@ describe('the Request Timeout with a stream', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
 	});
 
-	test('a silent stream is retried like a timed-out request, and the retry gives the images', async () => {
+	test('a silent stream is, like a timed-out request, sent again only with Retry When Outcome Is Unknown; the retry gives the images', async () => {
+		const held = 'stalled, held back [stream-stall:1x1]';
+		const once = await runCreateImage(server, [{ prompt: held }], { options: { stream: true, partialImages: 1, timeout: 1000, maxRetries: 1 } });
+		expect(once.error?.message).toMatch(/was silent for more than 1000 ms. The request may have been completed and billed, so it was not sent again/);
+		expect(attemptsOf(held)).toHaveLength(1);
+
 		const prompt = 'stalled once [stream-stall:1x1]';
-		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, partialImages: 1, timeout: 1000, maxRetries: 1 } });
+		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, partialImages: 1, timeout: 1000, maxRetries: 1, retryOnUnknownOutcome: true } });
 		expect(run.status).toBe('success');
 		const [first, second] = attemptsOf(prompt);
 		expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(1000);
@@ -260,7 +276,8 @@ describe('rules checked before any request', () => {
 		['stream on dall-e-3', 'dall-e-3', { stream: true }, /\[item 1\] Options › Stream: true is not accepted: dall-e-3 does not stream \(GPT image models do\)/],
 		['stream through Extra Body on dall-e-2', 'dall-e-2', { extraBody: '{"stream": true}' }, /Stream: true \(from Extra Body Fields\) is not accepted: dall-e-2 does not stream/],
 		['partial images above 3', 'gpt-image-2', { stream: true, partialImages: 4 }, /Options › Partial Images: 4 is not accepted; expected a whole number from 0 to 3/],
-		['partial images as words', 'gpt-image-2', { stream: true, partialImages: 'two' }, /Partial Images: "two" is not accepted; expected a whole number from 0 to 3/],
+		['partial images as words', 'gpt-image-2', { stream: true, partialImages: 'two' }, /Options › Partial Images: "two" is not a number/],
+		['partial images not whole', 'gpt-image-2', { stream: true, partialImages: '1.5' }, /Options › Partial Images: 1.5 is not accepted; expected a whole number from 0 to 3/],
 		['partial images in Extra Body without stream', 'a-model-nobody-knows-yet', { extraBody: '{"partial_images": 1}' }, /Partial Images: 1 \(from Extra Body Fields\) is only taken with Stream on/],
 		['stream with gif output', 'gpt-image-2.6-flare', { stream: true, outputFormat: 'gif' }, /Stream: true is not accepted with the gif output format/],
 		['stream with svg output', 'gpt-image-2.6-sunburst', { stream: true, partialImages: 1, outputFormat: 'svg' }, /Stream: true is not accepted with the svg output format .*remove Stream and Partial Images/],

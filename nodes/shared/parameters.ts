@@ -12,6 +12,7 @@ import {
 	MAX_CONCURRENCY,
 	MAX_RETRIES,
 	MAX_TIMEOUT_MS,
+	imageOptions,
 } from './description';
 
 export type ResultFormat = 'images' | 'rawResponse';
@@ -28,7 +29,7 @@ export interface ImageOptions {
 	moderation?: string;
 	responseFormat?: string;
 	user?: string;
-	/** Read by readStreamOptions: true, or unset (false is the API's default and not sent). */
+	/** Read by readStreamOption: true, or unset (false is the API's default and not sent). */
 	stream?: boolean;
 	partialImages?: number;
 }
@@ -43,6 +44,8 @@ export interface ItemConfig extends ImageOptions {
 	extraBody: IDataObject;
 	timeout: number;
 	maxRetries: number;
+	/** Retry requests whose outcome is unknown (timed out, connection lost after sending): they may be billed twice. */
+	retryOnUnknownOutcome: boolean;
 }
 
 /** Where each option lives in the request body, and how the panel names it. */
@@ -98,6 +101,29 @@ function readExtraBody(ctx: IExecuteFunctions, itemIndex: number, raw: unknown):
 	return value as IDataObject;
 }
 
+/** Options the panel shows as numbers: their values may still arrive as text from expressions. */
+const NUMERIC_OPTIONS = new Set(imageOptions.filter((option) => option.type === 'number').map((option) => option.name));
+
+const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Reads one numeric option of one item as n8n hands it over: a number, or the text an expression
+ * made of one ("2", " 80 "; decimal notation only). Returns undefined when the option is unset
+ * (undefined, null, empty or blank text), else the number, to be sent as a JSON number.
+ * Throws ItemInputError naming the item and the field when the value is not a number at all;
+ * whether the number is in range is the caller's check.
+ */
+export function readNumber(ctx: IExecuteFunctions, itemIndex: number, label: string, value: unknown): number | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (typeof value === 'number' && Number.isFinite(value)) return value;
+	if (typeof value === 'string') {
+		const text = value.trim();
+		if (text === '') return undefined;
+		if (NUMBER_TEXT.test(text)) return Number(text);
+	}
+	throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not a number; enter a number, or an expression that gives one (e.g. {{ $json.count }})`);
+}
+
 function boundedInteger(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -107,8 +133,8 @@ function boundedInteger(
 	min: number,
 	max: number,
 ): number {
-	if (value === undefined || value === null || value === '') return fallback;
-	const number = Number(value);
+	const number = readNumber(ctx, itemIndex, label, value);
+	if (number === undefined) return fallback;
 	if (!Number.isInteger(number) || number < min || number > max) {
 		throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not accepted; expected a whole number from ${min} to ${max}`);
 	}
@@ -127,6 +153,7 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 		extraBody: readExtraBody(ctx, itemIndex, options.extraBody),
 		timeout: boundedInteger(ctx, itemIndex, 'Request Timeout', options.timeout, DEFAULT_TIMEOUT_MS, 1000, MAX_TIMEOUT_MS),
 		maxRetries: boundedInteger(ctx, itemIndex, 'Max Retries', options.maxRetries, DEFAULT_MAX_RETRIES, 0, MAX_RETRIES),
+		retryOnUnknownOutcome: options.retryOnUnknownOutcome === true || String(options.retryOnUnknownOutcome).trim() === 'true',
 	};
 	if (!config.binaryPropertyName) {
 		throw inputError(ctx, itemIndex, 'Put Output File in Field', 'is empty; give the name of a binary field, e.g. data');
@@ -134,25 +161,26 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 	for (const key of IMAGE_OPTION_KEYS) {
 		const value = options[key];
 		if (value === undefined || value === null || value === '') continue;
-		(config as unknown as IDataObject)[key] = typeof value === 'string' ? value.trim() : value;
+		(config as unknown as IDataObject)[key] = NUMERIC_OPTIONS.has(key)
+			? readNumber(ctx, itemIndex, `Options › ${OPTION_FIELDS[key].label}`, value)
+			: typeof value === 'string'
+				? value.trim()
+				: value;
 	}
-	readStreamOptions(ctx, itemIndex, config);
+	readStreamOption(ctx, itemIndex, config);
 	return config;
 }
 
 /**
- * `stream` and `partialImages` as the request wants them: Stream as a boolean (an expression may
- * give "true" or "false"), kept only when true; Partial Images as a number (an expression may give
- * "2"; other text is left for validate.ts to refuse). Throws ItemInputError for a Stream that is
- * neither true nor false; ranges and combinations are checked in validate.ts.
+ * Stream as the request wants it: a boolean (an expression may give "true" or "false"), kept only
+ * when true (false is the API's default and not sent). Throws ItemInputError for anything else.
+ * Partial Images is a numeric option (readNumber); its range and rules are checked in validate.ts.
  */
-function readStreamOptions(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig): void {
+function readStreamOption(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig): void {
 	const stream = config.stream as unknown;
 	if (stream === true || stream === 'true') config.stream = true;
 	else if (stream === undefined || stream === false || stream === 'false') delete config.stream;
 	else throw inputError(ctx, itemIndex, `Options › ${OPTION_FIELDS.stream.label}`, `${JSON.stringify(stream)} is not accepted; expected true or false`);
-	const partialImages = config.partialImages as unknown;
-	if (typeof partialImages === 'string' && /^\d+$/.test(partialImages)) config.partialImages = Number(partialImages);
 }
 
 /** The node-wide concurrency (read once, from the first item). */

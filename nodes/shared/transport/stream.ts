@@ -21,6 +21,7 @@
 import { sleep, type INode } from 'n8n-workflow';
 
 import { parseAnswerText, parseImageAnswer, type ImageAnswer } from './answer';
+import type { Endpoint } from './endpoint';
 import { buildApiError } from './errors';
 import type { ApiAnswer } from './http';
 import { header, type Headers } from './retry';
@@ -295,14 +296,21 @@ export interface ImageEventAnswer {
  * The image events of a streamed answer (read as 'images'), in order, each as an answer body of
  * the non-streamed shape (`created`, `data: [{ b64_json }]`, and the event's other fields: size,
  * quality, background, output_format, usage ...), so that each image is made exactly as without
- * streaming. Events of unknown shape are skipped. Throws NodeApiError for an error event.
+ * streaming. Events of unknown shape are skipped. Throws NodeApiError for an error event
+ * (worded for `server`, as error answers are).
  */
-export function imageEventAnswers(node: INode, itemIndex: number, model: string, answer: ApiAnswer): ImageEventAnswer[] {
+export function imageEventAnswers(
+	node: INode,
+	itemIndex: number,
+	model: string,
+	answer: ApiAnswer,
+	server?: Endpoint['kind'],
+): ImageEventAnswer[] {
 	const answers: ImageEventAnswer[] = [];
 	for (const event of answer.events ?? []) {
 		const kind = eventKind(event.body);
 		if (kind === 'error') {
-			const error = buildApiError(node, itemIndex, answer.status, event.body, model, answer.attempts);
+			const error = buildApiError(node, itemIndex, answer.status, event.body, model, answer.attempts, undefined, server);
 			error.description = `${error.description}, sent as an error event in the answer's event stream`;
 			throw error;
 		}
