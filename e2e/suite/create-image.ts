@@ -303,10 +303,17 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.deepEqual(pick(first, ['n', 'output_format', 'output_compression']), { n: 2, output_format: 'jpeg', output_compression: 80 });
 		});
 
-		await checks.check('Stream: partial images before each final image, and a stream longer than the timeout is not cut', async () => {
+		await checks.check('Stream: partial images before each final image; a stream longer than the timeout is not cut, a silent one is', async () => {
 			const { images, n8n } = await context();
 			const run = succeeded(await runs.streaming);
-			const result = nodeOutput(run, NODE, 0);
+			const all = nodeOutput(run, NODE, 0);
+			// 3. A stream silent after its first event, for longer than the 2000 ms timeout: an error item.
+			assert.equal(all.length, 7, `Result items: ${summary(all)}`);
+			const stalled = all[6];
+			assert.deepEqual(paired(stalled), [2]);
+			assert.equal(stalled.binary, undefined);
+			assert.match(String(stalled.json.error), /^The event stream from http:\/\/127\.0\.0\.1:\d+ was silent for more than 2000 ms\. The request may have been completed and billed$/);
+			const result = all.slice(0, 6);
 			assert.deepEqual(
 				result.map((item) => [paired(item)[0], item.json.index, item.json.partialImageIndex ?? null, item.binary?.data?.fileName]),
 				[
@@ -326,7 +333,7 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			}
 			// Three events 700 ms apart take longer than the 2000 ms Request Timeout: one attempt each.
 			const sent = generations(images, (prompt) => prompt.startsWith('stream:'), attemptStarted.streaming);
-			assert.equal(sent.length, 2, 'generation requests for the streaming workflow');
+			assert.equal(sent.length, 3, 'generation requests for the streaming workflow');
 			for (const request of sent) assert.deepEqual(pick(request.body, ['stream', 'partial_images']), { stream: true, partial_images: 2 });
 		});
 
