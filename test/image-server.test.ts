@@ -270,6 +270,62 @@ describe('openai SDK conformance', () => {
 		}
 		expect(types).toEqual(['image_generation.partial_image', 'image_generation.partial_image', 'image_generation.completed']);
 	});
+
+	test('streamed partial images are real images of the requested size, rougher than the final one; completed events carry usage', async () => {
+		server.set({ imageMode: 'noise' });
+		try {
+			const stream = await client.images.generate({ model: 'gpt-image-2', prompt: 'partials', size: '768x1024' as '1024x1024', stream: true, partial_images: 3, n: 2 });
+			const events: Array<{ type: string; bytes: Buffer; index?: number; usage?: unknown }> = [];
+			for await (const ev of stream) {
+				events.push({ type: ev.type, bytes: Buffer.from(ev.b64_json, 'base64'), index: 'partial_image_index' in ev ? ev.partial_image_index : undefined, usage: 'usage' in ev ? ev.usage : undefined });
+			}
+			expect(events.map((e) => [e.type.split('.')[1], e.index])).toEqual([
+				['partial_image', 0], ['partial_image', 1], ['partial_image', 2], ['completed', undefined],
+				['partial_image', 0], ['partial_image', 1], ['partial_image', 2], ['completed', undefined],
+			]);
+			for (const e of events) expect(pngSize(e.bytes)).toEqual({ width: 768, height: 1024 });
+			const [p0, p1, p2, final] = events;
+			expect(new Set([p0, p1, p2, final].map((e) => e.bytes.toString('base64'))).size).toBe(4);
+			expect(p0.bytes.length).toBeLessThan(final.bytes.length);
+			expect(final.usage).toMatchObject({ total_tokens: expect.any(Number) });
+		} finally {
+			server.set({ imageMode: 'solid' });
+		}
+	});
+
+	test('stream directives: an error event the SDK raises, an early end, a stall; gif and svg are never streamed', async () => {
+		const failing = await client.images.generate({ model: 'gpt-image-2', prompt: 'x [stream-error:1]', stream: true, partial_images: 2 });
+		const seen: string[] = [];
+		await expect(
+			(async () => {
+				for await (const ev of failing) seen.push(ev.type);
+			})(),
+		).rejects.toThrow('The image could not be generated. Please try again.');
+		expect(seen).toEqual(['image_generation.partial_image']);
+
+		const short = await client.images.generate({ model: 'gpt-image-2', prompt: 'x [stream-end:2]', stream: true, partial_images: 2 });
+		const types: string[] = [];
+		for await (const ev of short) types.push(ev.type);
+		expect(types).toEqual(['image_generation.partial_image', 'image_generation.partial_image']);
+
+		const response = await fetch(`${server.baseUrl}/images/generations`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ model: 'gpt-image-2', prompt: 'x [stream-stall:1]', stream: true, partial_images: 2 }),
+		});
+		const reader = response.body!.getReader();
+		let text = '';
+		while (!text.includes('\n\n')) text += Buffer.from((await reader.read()).value!).toString();
+		const next = await Promise.race([reader.read().then(() => 'more'), new Promise((resolve) => setTimeout(() => resolve('silent'), 300))]);
+		expect(next).toBe('silent');
+		await reader.cancel();
+
+		for (const format of ['gif', 'svg'] as const) {
+			const refused = await apiError(client.images.generate({ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: format as 'png', stream: true }));
+			expect(refused.status).toBe(400);
+			expect(refused.param).toBe('stream');
+		}
+	});
 });
 
 describe('directives', () => {
