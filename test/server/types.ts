@@ -54,6 +54,8 @@ export interface RecordedRequest {
 	status?: number;
 	/** Date.now() when the exchange ended; undefined while it is still in flight. */
 	endedAt?: number;
+	/** Streamed answers: the events written so far (a client that closes early stops the count). */
+	eventsSent?: number;
 }
 
 export interface ImageServerStats {
