@@ -28,6 +28,12 @@ export interface ImageOptions {
 	moderation?: string;
 	responseFormat?: string;
 	user?: string;
+	complexity?: string;
+	safetyIdentifier?: string;
+	frameCount?: number;
+	frameDurationMs?: number;
+	svgModel?: string;
+	svgReasoningEffort?: string;
 }
 
 /** One input item's configuration, resolved from its expressions. */
@@ -53,8 +59,18 @@ export const OPTION_FIELDS: Record<keyof ImageOptions, { apiName: string; label:
 	outputCompression: { apiName: 'output_compression', label: 'Output Compression' },
 	moderation: { apiName: 'moderation', label: 'Moderation' },
 	responseFormat: { apiName: 'response_format', label: 'Response Format' },
-	user: { apiName: 'user', label: 'User' },
+	user: { apiName: 'user', label: 'User (Older Field)' },
+	complexity: { apiName: 'complexity', label: 'Complexity' },
+	safetyIdentifier: { apiName: 'safety_identifier', label: 'Safety Identifier' },
+	frameCount: { apiName: 'frame_count', label: 'GIF Frame Count' },
+	frameDurationMs: { apiName: 'frame_duration_ms', label: 'GIF Frame Duration' },
+	// Dotted API names are nested objects in the body: { svg: { model, reasoning: { effort } } }.
+	svgModel: { apiName: 'svg.model', label: 'SVG Author Model' },
+	svgReasoningEffort: { apiName: 'svg.reasoning.effort', label: 'SVG Reasoning Effort' },
 };
+
+/** Options that are numbers: numeric text from an expression ("4") is read as the number. */
+const NUMERIC_OPTIONS = new Set<keyof ImageOptions>(['frameCount', 'frameDurationMs']);
 
 const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions>;
 
@@ -129,7 +145,9 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 	for (const key of IMAGE_OPTION_KEYS) {
 		const value = options[key];
 		if (value === undefined || value === null || value === '') continue;
-		(config as unknown as IDataObject)[key] = typeof value === 'string' ? value.trim() : value;
+		const text = typeof value === 'string' ? value.trim() : value;
+		const numeric = NUMERIC_OPTIONS.has(key) && typeof text === 'string' && text !== '' && Number.isFinite(Number(text));
+		(config as unknown as IDataObject)[key] = numeric ? Number(text) : text;
 	}
 	return config;
 }
