@@ -20,7 +20,7 @@ import {
 	type ErrorStyle,
 } from './errors';
 import { getImage, type EncodedImage, type OutputFormat } from './images';
-import { LISTED_MODELS, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
+import { LISTED_MODELS, svgUsageFor, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
 import type {
 	Flavor,
 	ImageServer,
@@ -618,6 +618,8 @@ export class ImageServerImpl implements ImageServer {
 			mode: this.opts.imageMode ?? 'solid',
 			compression: r.outputFormat === 'jpeg' || r.outputFormat === 'webp' ? r.compression : undefined,
 			alpha: r.background === 'transparent',
+			frames: r.frameCount,
+			frameDurationMs: r.frameDurationMs,
 		});
 		if (res.destroyed) return;
 		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
@@ -734,6 +736,8 @@ export class ImageServerImpl implements ImageServer {
 				quality: r.quality,
 				size: r.size,
 				usage: usageFor(r),
+				...(r.svg ? { svg_usage: svgUsageFor(r) } : {}),
+				...(r.safetyIdentifier ? { safety_identifier: r.safetyIdentifier } : {}),
 			};
 		} else out = { created, data: entries };
 		const json = JSON.stringify(out);
