@@ -149,7 +149,8 @@ export class EditorPage {
 
 	/** Switches a parameter set by an expression to a fixed value (the Fixed / Expression toggle). */
 	async toFixed(parameterName: string): Promise<void> {
-		const item = this.ndv().locator(testId('parameter-item')).filter({ has: this.parameterInput(parameterName) }).last();
+		// `has` is relative to each item: the input's own selector, not one rooted at the panel.
+		const item = this.ndv().locator(testId('parameter-item')).filter({ has: this.page.locator(testId(`parameter-input-${parameterName}`)) }).last();
 		await item.hover();
 		await item.locator(testId('radio-button-fixed')).click();
 		await this.parameterInput(parameterName).locator('.el-select, .el-input').first().waitFor();

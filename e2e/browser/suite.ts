@@ -135,7 +135,7 @@ export async function runBrowserSuite(
 			await screenshot('canvas.png');
 		});
 
-		await check('a workflow saved before the per-model lists (the example as committed): the panel shows its Quality and Size, and saving keeps its parameters as they were', async () => {
+		await check('a workflow saved before the per-model lists (the example as committed): the panel shows its saved Quality, and saving keeps its parameters as they were', async () => {
 			const saved = JSON.parse(readFileSync(join(ROOT, 'examples', 'create-images.workflow.json'), 'utf8')) as {
 				nodes: Array<{ name: string; parameters: unknown }>;
 			};
@@ -188,7 +188,7 @@ export async function runBrowserSuite(
 			await page!.selectValue('outputFormat', 'GIF');
 			await page!.parameterInput('outputCompression').waitFor({ state: 'detached' });
 			const offered = await page!.addOptionList();
-			expectIncludes(offered, ['GIF Frame Count', 'GIF Frame Duration', 'Complexity'], 'Add option (2.6, GIF)');
+			expectIncludes(offered, ['GIF Frame Count', 'GIF Frame Duration'], 'Add option (2.6, GIF)');
 			expectExcludes(offered, ['Output Compression', 'SVG Author Model', 'SVG Reasoning Effort'], 'Add option (2.6, GIF)');
 			await page!.addOption('GIF Frame Count', 'frameCount');
 			await page!.addOption('GIF Frame Duration', 'frameDurationMs');
