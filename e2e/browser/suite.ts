@@ -8,13 +8,18 @@
  *   - "Execute workflow" runs it in the editor (local image server): 3 items on each output,
  *     the Result files are named after the prompts' slugs;
  *   - the panel lists Model, Prompt, Result Format and Options;
+ *   - the example workflow, saved before the per-model value lists, shows its saved Quality and
+ *     keeps its parameters when saved again;
  *   - per model (typed in ID mode), the Options "Add option" list offers what that model
- *     takes: gpt-image-2 Background, Output Format, Moderation (Output Compression once the format
- *     is JPEG or WEBP) and no Style
+ *     takes: gpt-image-2 Background, Complexity, Output Format, Moderation (Output Compression once
+ *     the format is JPEG or WEBP) and no Style
  *     or Response Format; dall-e-3 Style and Response Format and none of the GPT image ones,
- *     and options added for gpt-image-2 that dall-e-3 does not take leave the panel.
+ *     and options added for gpt-image-2 that dall-e-3 does not take leave the panel;
+ *   - Size, Quality and Output Format offer the values of the chosen model (gpt-image-2,
+ *     gpt-image-2.6-flare, dall-e-3), every value for an unknown id; gpt-image-2.6-flare with GIF
+ *     offers the GIF frame options and no Output Compression, with SVG the SVG options.
  *
- * Screenshots (canvas.png, panel-gpt-image-2.png, panel-dall-e-3.png) go to `screenshotsDir`
+ * Screenshots (canvas.png, panel-gpt-image-2.png, panel-gpt-image-2.6-gif.png, panel-dall-e-3.png) go to `screenshotsDir`
  * (default .e2e/browser/screenshots; `e2e/browser/run.ts --update-screenshots` writes
  * docs/screenshots). A failed check saves the page as .e2e/browser/failures/failure-N.png.
  */
