@@ -643,7 +643,7 @@ describe('2026 fields (openai 7.59.0 images.d.ts)', () => {
 			size: '1024x1024',
 			frame_count: 3,
 			frame_duration_ms: 124,
-		} as OpenAI.ImageGenerateParamsNonStreaming);
+		} as unknown as OpenAI.ImageGenerateParamsNonStreaming); // the installed SDK (6.x) predates gif
 		const bytes = Buffer.from(answer.data![0].b64_json!, 'base64');
 		const meta = await sharp(bytes, { animated: true }).metadata();
 		expect([bytes.toString('latin1', 0, 6), meta.pages, meta.delay]).toEqual(['GIF89a', 3, [120, 120, 120]]);
