@@ -159,7 +159,7 @@ describe('refused before any request, naming the item, the field, the value and 
 		server.set({ retiredModels: { 'gpt-image-1': 'shut down' } });
 		try {
 			const run = await runCreateImage(server, [{ prompt: 'an old request' }], { model: 'gpt-image-1' });
-			expect(run.error?.message).toMatch(/gpt-image-1.*retired.*2026-10-23; use gpt-image-2.5-sunburst or gpt-image-2.5-flare instead/);
+			expect(run.error?.message).toMatch(/retired its model "gpt-image-1" on 2026-10-23 and names gpt-image-2.5-sunburst or gpt-image-2.5-flare as its replacement/);
 		} finally {
 			server.set({ retiredModels: {} });
 		}

@@ -31,8 +31,8 @@ function offered(model: string, name: string, chosen: INodeParameters = {}, mode
 	return (entries[0].options as Array<{ value: string }>).map((option) => option.value);
 }
 
-const ALWAYS = ['binaryPropertyName', 'concurrency', 'extraBody', 'fileName', 'maxRetries', 'n', 'quality', 'safetyIdentifier', 'size', 'timeout', 'user'];
-const GPT_ONLY = ['background', 'complexity', 'moderation', 'outputFormat'];
+const ALWAYS = ['binaryPropertyName', 'concurrency', 'extraBody', 'fileName', 'maxRetries', 'n', 'quality', 'retryOnUnknownOutcome', 'safetyIdentifier', 'size', 'timeout', 'user'];
+const GPT_ONLY = ['background', 'complexity', 'moderation', 'outputFormat', 'stream'];
 const GPT_2_SIZES = ['auto', '1024x1024', '1024x1536', '1152x2048', '1440x2560', '1536x1024', '2048x1152', '2048x2048', '2160x3840', '2560x1440', '3840x2160'];
 
 test.each(['gpt-image-2', 'gpt-image-2-2026-04-21', 'gpt-image-1.5', 'gpt-image-2.5-flare-2026-09-08', 'gpt-image-2.6-flare'])('%s shows the GPT image options', (model) => {
@@ -57,9 +57,11 @@ test.each(['my-local-model', '={{ $json.model }}'])('an unknown id or an express
 	const every = [...new Set(options.map((o) => o.name))];
 	const gifOnly = ['frameCount', 'frameDurationMs'];
 	const svgOnly = ['svgModel', 'svgReasoningEffort'];
-	expect(visibleOptions(model, { outputFormat: 'webp' })).toEqual(every.filter((name) => !gifOnly.includes(name) && !svgOnly.includes(name)).sort());
-	expect(visibleOptions(model, { outputFormat: 'gif' })).toEqual(every.filter((name) => name !== 'outputCompression' && !svgOnly.includes(name)).sort());
-	expect(visibleOptions(model, { outputFormat: 'svg' })).toEqual(every.filter((name) => name !== 'outputCompression' && !gifOnly.includes(name)).sort());
+	const streamOnly = ['stream', 'partialImages'];
+	expect(visibleOptions(model, { outputFormat: 'webp', stream: true })).toEqual(every.filter((name) => !gifOnly.includes(name) && !svgOnly.includes(name)).sort());
+	const notWith = (format: string[]) => (name: string) => name !== 'outputCompression' && !format.includes(name) && !streamOnly.includes(name);
+	expect(visibleOptions(model, { outputFormat: 'gif', stream: true })).toEqual(every.filter(notWith(svgOnly)).sort());
+	expect(visibleOptions(model, { outputFormat: 'svg', stream: true })).toEqual(every.filter(notWith(gifOnly)).sort());
 });
 
 test.each(['my-local-model', '={{ $json.model }}'])('an unknown id or an expression (%s) is offered every value of Size, Quality and Output Format', (model) => {
@@ -102,6 +104,18 @@ test('GIF options show with a 2.6 model once the output format is GIF; SVG optio
 	expect(offered('gpt-image-2.6-flare', 'svgReasoningEffort', { outputFormat: 'svg' })).toEqual(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
 });
 
+test('Partial Images appears once Stream is on; neither appears with GIF or SVG output, or for DALL-E', () => {
+	expect(visibleOptions('gpt-image-2', { stream: true })).toContain('partialImages');
+	expect(visibleOptions('gpt-image-2', { stream: false })).not.toContain('partialImages');
+	for (const outputFormat of ['gif', 'svg']) {
+		expect(visibleOptions('gpt-image-2.6-flare', { outputFormat, stream: true })).not.toContain('stream');
+		expect(visibleOptions('gpt-image-2.6-flare', { outputFormat, stream: true })).not.toContain('partialImages');
+	}
+	expect(visibleOptions('gpt-image-2.6-flare', { outputFormat: 'jpeg', stream: true })).toEqual(expect.arrayContaining(['stream', 'partialImages']));
+	expect(visibleOptions('dall-e-3', { stream: true })).not.toContain('stream');
+	expect(visibleOptions('dall-e-3', { stream: true })).not.toContain('partialImages');
+});
+
 test('the public interface: node type, outputs, parameters and options keep their names', () => {
 	expect(description.name).toBe('createImage');
 	expect(description.version).toBe(1);
@@ -110,9 +124,9 @@ test('the public interface: node type, outputs, parameters and options keep thei
 		{ type: 'main', displayName: 'Result' },
 		{ type: 'main', displayName: 'Configuration' },
 	]);
-	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options']);
+	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options', 'imageLinkForAgent', 'imageLinkMinutes']);
 	expect(options.map((o) => o.name)).toEqual(
-		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'complexity', 'safetyIdentifier', 'frameCount', 'frameDurationMs', 'svgModel', 'svgReasoningEffort', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries']),
+		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome', 'stream', 'partialImages', 'complexity', 'safetyIdentifier', 'frameCount', 'frameDurationMs', 'svgModel', 'svgReasoningEffort']),
 	);
 	const model = description.properties.find((p) => p.name === 'model')!;
 	expect(model.default).toEqual({ mode: 'id', value: 'gpt-image-2' });

@@ -4,11 +4,13 @@ import {
 	COMPLEXITIES,
 	familiesWithout,
 	formatsTaking,
+	FORMATS_WITHOUT_STREAMING,
 	FRAME_COUNT,
 	isSizeRule,
 	MAX_FRAME_DURATION_MS,
 	MODEL_FAMILIES,
 	OUTPUT_FORMAT_RULES,
+	PARTIAL_IMAGES,
 	SIZE_PRESETS,
 	SVG_REASONING_EFFORTS,
 	type FormatOption,
@@ -122,6 +124,9 @@ const QUALITY_OPTIONS = valuesOffered((family) => family.qualities, [], (value) 
 
 const OUTPUT_FORMAT_OPTIONS = valuesOffered((family) => family.outputFormats, [], (value) => value.toUpperCase())
 	.sort((a, b) => a.name.localeCompare(b.name));
+
+/** Stream and Partial Images are hidden for models that do not stream and for gif and svg output. */
+const STREAM_HIDDEN = { outputFormat: [...FORMATS_WITHOUT_STREAMING], ...forModelsTaking('stream').displayOptions?.hide };
 
 export const DEFAULT_MODEL = 'gpt-image-2';
 export const DEFAULT_CONCURRENCY = 5;
@@ -311,7 +316,7 @@ export const imageOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0, maxValue: MAX_RETRIES },
 		default: DEFAULT_MAX_RETRIES,
 		description:
-			'How often one request is tried again after 408, 409, 429 (not insufficient quota), 5xx, a lost connection or a timeout. Only the failed request is repeated, never the images already made. Retry-After is honoured.',
+			'How often one request is tried again after 408, 409, 429 (not insufficient quota), 5xx or a refused connection (nothing was made), and after a timeout or a lost connection only with Retry When Outcome Is Unknown. Only the failed request is repeated. Retry-After is honoured.',
 	},
 	{
 		displayName: 'Moderation',
@@ -361,6 +366,19 @@ export const imageOptions: INodeProperties[] = [
 		(family) => family.outputFormats,
 	),
 	{
+		displayName: 'Partial Images',
+		name: 'partialImages',
+		type: 'number',
+		typeOptions: { minValue: PARTIAL_IMAGES.min, maxValue: PARTIAL_IMAGES.max },
+		default: 0,
+		description:
+			'With Stream on: how many rough previews (0-3) the provider sends while it works. Each becomes an item before its final image, with partialImageIndex in its JSON.',
+		displayOptions: {
+			show: { stream: [true] },
+			hide: STREAM_HIDDEN,
+		},
+	},
+	{
 		displayName: 'Put Output File in Field',
 		name: 'binaryPropertyName',
 		type: 'string',
@@ -401,6 +419,14 @@ export const imageOptions: INodeProperties[] = [
 		description: 'How DALL-E models return the image (GPT image models always return base64)',
 		...forModelsTaking('responseFormat'),
 	},
+	{
+		displayName: 'Retry When Outcome Is Unknown',
+		name: 'retryOnUnknownOutcome',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to retry a request that timed out or lost its connection after it was sent. The provider may already have made and billed those images, so a retry may pay for them twice. Off: such an item fails and says so.',
+	},
 	...perModelCopies(
 		{
 			displayName: 'Size',
@@ -414,6 +440,17 @@ export const imageOptions: INodeProperties[] = [
 		SIZE_OPTIONS,
 		(family) => (isSizeRule(family.sizes) ? SIZE_PRESETS : family.sizes),
 	),
+	{
+		displayName: 'Stream',
+		name: 'stream',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to receive the answer as a stream of events (GPT image models; not with GIF or SVG output). The connection stays busy, so proxies with idle timeouts do not cut long requests; Request Timeout then bounds each silence, not the whole request.',
+		displayOptions: {
+			hide: STREAM_HIDDEN,
+		},
+	},
 	{
 		displayName: 'Style',
 		name: 'style',

@@ -12,7 +12,8 @@ export type ModelOption =
 	| 'outputCompression'
 	| 'moderation'
 	| 'responseFormat'
-	| 'complexity';
+	| 'complexity'
+	| 'stream';
 
 /** gpt-image-2's size rule: any WxH within these bounds, or `auto`. */
 export interface SizeRule {
@@ -54,6 +55,7 @@ const GPT_IMAGE_OPTIONS: readonly ModelOption[] = [
 	'outputCompression',
 	'moderation',
 	'complexity',
+	'stream',
 ];
 const GPT_IMAGE_1_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
 const GPT_IMAGE_QUALITIES = ['auto', 'low', 'medium', 'high'] as const;
@@ -102,6 +104,13 @@ export const OUTPUT_FORMAT_RULES: Readonly<Record<string, OutputFormatRule>> = {
 export function formatsTaking(option: FormatOption): string[] {
 	return Object.keys(OUTPUT_FORMAT_RULES).filter((format) => OUTPUT_FORMAT_RULES[format].options.includes(option));
 }
+/** Output formats that take no `stream` or `partial_images`, whatever the model (gif, svg). */
+export const FORMATS_WITHOUT_STREAMING: readonly string[] = Object.keys(OUTPUT_FORMAT_RULES).filter(
+	(format) => !OUTPUT_FORMAT_RULES[format].streaming,
+);
+
+/** `partial_images` bounds (openai 7.59.0 images.d.ts: "Value must be between 0 and 3"). */
+export const PARTIAL_IMAGES = { min: 0, max: 3 } as const;
 
 export const GPT_IMAGE_2_SIZE_RULE: SizeRule = {
 	multipleOf: 16,

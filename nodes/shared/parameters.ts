@@ -12,6 +12,7 @@ import {
 	MAX_CONCURRENCY,
 	MAX_RETRIES,
 	MAX_TIMEOUT_MS,
+	imageOptions,
 } from './description';
 
 export type ResultFormat = 'images' | 'rawResponse';
@@ -34,6 +35,9 @@ export interface ImageOptions {
 	frameDurationMs?: number;
 	svgModel?: string;
 	svgReasoningEffort?: string;
+	/** Read by readStreamOption: true, or unset (false is the API's default and not sent). */
+	stream?: boolean;
+	partialImages?: number;
 }
 
 /** One input item's configuration, resolved from its expressions. */
@@ -46,6 +50,8 @@ export interface ItemConfig extends ImageOptions {
 	extraBody: IDataObject;
 	timeout: number;
 	maxRetries: number;
+	/** Retry requests whose outcome is unknown (timed out, connection lost after sending): they may be billed twice. */
+	retryOnUnknownOutcome: boolean;
 }
 
 /** Where each option lives in the request body, and how the panel names it. */
@@ -60,6 +66,8 @@ export const OPTION_FIELDS: Record<keyof ImageOptions, { apiName: string; label:
 	moderation: { apiName: 'moderation', label: 'Moderation' },
 	responseFormat: { apiName: 'response_format', label: 'Response Format' },
 	user: { apiName: 'user', label: 'User (Older Field)' },
+	stream: { apiName: 'stream', label: 'Stream' },
+	partialImages: { apiName: 'partial_images', label: 'Partial Images' },
 	complexity: { apiName: 'complexity', label: 'Complexity' },
 	safetyIdentifier: { apiName: 'safety_identifier', label: 'Safety Identifier' },
 	frameCount: { apiName: 'frame_count', label: 'GIF Frame Count' },
@@ -68,9 +76,6 @@ export const OPTION_FIELDS: Record<keyof ImageOptions, { apiName: string; label:
 	svgModel: { apiName: 'svg.model', label: 'SVG Author Model' },
 	svgReasoningEffort: { apiName: 'svg.reasoning.effort', label: 'SVG Reasoning Effort' },
 };
-
-/** Options that are numbers: numeric text from an expression ("4") is read as the number. */
-const NUMERIC_OPTIONS = new Set<keyof ImageOptions>(['frameCount', 'frameDurationMs']);
 
 const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions>;
 
@@ -100,13 +105,36 @@ function readExtraBody(ctx: IExecuteFunctions, itemIndex: number, raw: unknown):
 		try {
 			value = JSON.parse(raw);
 		} catch (error) {
-			throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `${(error as Error).message}; expected a JSON object such as {"partial_images": 0}`);
+			throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `${(error as Error).message}; expected a JSON object such as {"new_field": "value"}`);
 		}
 	}
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-		throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `expected a JSON object such as {"partial_images": 0}, got ${JSON.stringify(value)}`);
+		throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `expected a JSON object such as {"new_field": "value"}, got ${JSON.stringify(value)}`);
 	}
 	return value as IDataObject;
+}
+
+/** Options the panel shows as numbers: their values may still arrive as text from expressions. */
+const NUMERIC_OPTIONS = new Set(imageOptions.filter((option) => option.type === 'number').map((option) => option.name));
+
+const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Reads one numeric option of one item as n8n hands it over: a number, or the text an expression
+ * made of one ("2", " 80 "; decimal notation only). Returns undefined when the option is unset
+ * (undefined, null, empty or blank text), else the number, to be sent as a JSON number.
+ * Throws ItemInputError naming the item and the field when the value is not a number at all;
+ * whether the number is in range is the caller's check.
+ */
+export function readNumber(ctx: IExecuteFunctions, itemIndex: number, label: string, value: unknown): number | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (typeof value === 'number' && Number.isFinite(value)) return value;
+	if (typeof value === 'string') {
+		const text = value.trim();
+		if (text === '') return undefined;
+		if (NUMBER_TEXT.test(text)) return Number(text);
+	}
+	throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not a number; enter a number, or an expression that gives one (e.g. {{ $json.count }})`);
 }
 
 function boundedInteger(
@@ -118,8 +146,8 @@ function boundedInteger(
 	min: number,
 	max: number,
 ): number {
-	if (value === undefined || value === null || value === '') return fallback;
-	const number = Number(value);
+	const number = readNumber(ctx, itemIndex, label, value);
+	if (number === undefined) return fallback;
 	if (!Number.isInteger(number) || number < min || number > max) {
 		throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not accepted; expected a whole number from ${min} to ${max}`);
 	}
@@ -138,6 +166,7 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 		extraBody: readExtraBody(ctx, itemIndex, options.extraBody),
 		timeout: boundedInteger(ctx, itemIndex, 'Request Timeout', options.timeout, DEFAULT_TIMEOUT_MS, 1000, MAX_TIMEOUT_MS),
 		maxRetries: boundedInteger(ctx, itemIndex, 'Max Retries', options.maxRetries, DEFAULT_MAX_RETRIES, 0, MAX_RETRIES),
+		retryOnUnknownOutcome: options.retryOnUnknownOutcome === true || String(options.retryOnUnknownOutcome).trim() === 'true',
 	};
 	if (!config.binaryPropertyName) {
 		throw inputError(ctx, itemIndex, 'Put Output File in Field', 'is empty; give the name of a binary field, e.g. data');
@@ -145,11 +174,26 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 	for (const key of IMAGE_OPTION_KEYS) {
 		const value = options[key];
 		if (value === undefined || value === null || value === '') continue;
-		const text = typeof value === 'string' ? value.trim() : value;
-		const numeric = NUMERIC_OPTIONS.has(key) && typeof text === 'string' && text !== '' && Number.isFinite(Number(text));
-		(config as unknown as IDataObject)[key] = numeric ? Number(text) : text;
+		(config as unknown as IDataObject)[key] = NUMERIC_OPTIONS.has(key)
+			? readNumber(ctx, itemIndex, `Options › ${OPTION_FIELDS[key].label}`, value)
+			: typeof value === 'string'
+				? value.trim()
+				: value;
 	}
+	readStreamOption(ctx, itemIndex, config);
 	return config;
+}
+
+/**
+ * Stream as the request wants it: a boolean (an expression may give "true" or "false"), kept only
+ * when true (false is the API's default and not sent). Throws ItemInputError for anything else.
+ * Partial Images is a numeric option (readNumber); its range and rules are checked in validate.ts.
+ */
+function readStreamOption(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig): void {
+	const stream = config.stream as unknown;
+	if (stream === true || stream === 'true') config.stream = true;
+	else if (stream === undefined || stream === false || stream === 'false') delete config.stream;
+	else throw inputError(ctx, itemIndex, `Options › ${OPTION_FIELDS.stream.label}`, `${JSON.stringify(stream)} is not accepted; expected true or false`);
 }
 
 /** The node-wide concurrency (read once, from the first item). */

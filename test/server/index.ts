@@ -16,6 +16,8 @@
  *   POST /openai/v1/images/generations[?api-version=preview]  Azure v1 (deployment in body.model)
  *   GET  /openai/deployments?api-version=...              Azure deployment list
  *   GET  /openai/v1/models                                Azure v1 model list
+ *   POST /v1/chat/completions, /v1/responses              Bearer auth; a scripted chat model for
+ *                                                          n8n's AI Agent (chat.ts), non-streaming
  *   anything else                                          404 JSON
  *   Azure routes take `api-key: <key>` (or `Authorization: Bearer <key>`), ignore `flavor`.
  *
@@ -28,14 +30,22 @@
  *   7. errorRate -> 500 server_error (after latencyMs)
  *   8. validation per model family (400 / 404 model_not_found for retiredModels)
  *   9. latencyMs ("model time")   10. [moderation]/[contentfilter] safety block (400)
- *   11. success: real PNG/JPEG/WEBP bytes of the requested size (auto -> 1024x1024)
+ *   11. success: real PNG/JPEG/WEBP bytes of the requested size (auto -> 1024x1024); with
+ *       `stream: true` (openai flavor) server-sent events: per image, `partial_images`
+ *       image_generation.partial_image events (blurrier, paler bytes of the same size), then
+ *       image_generation.completed with usage
  *
  * Per-prompt directives (tags in the prompt; counters keyed by the exact prompt string):
  *   directive := "[" name [ ":" number ] [ "x" count ] "]"
  *   [status:500]  [status:429x2]  [reset]  [resetx1]  [hang]  [delay:300]  [moderation]
  *   [contentfilter]  [quota]  [html502]  [plaintext500]
  *   [retry-after:2]  [retry-after-ms:150]  [retry-after-date]  (wait hints on error answers)
+ *   streamed answers: [event-gap:400]  [stream-stall:1]  [stream-error:1]  [stream-end:1]  [stream-note]
  *   "xN" = only the first N attempts with that prompt. Full grammar: directives.ts.
+ *
+ * Answers that lie (tags in the prompt, applied to a success answer; lies.ts): [lie:b64-empty-url]
+ *   [lie:b64-null-url] [lie:b64-empty] [lie:data-url] [lie:url-html] [lie:url-json] [lie:url-empty]
+ *   [lie:error-200] [lie:html-200] [lie:text-200] [lie:created=N|null|text] [lie:not-found-local]
  *
  * Image sizes in noise mode: ~1.5 bytes per pixel as PNG, so the default 1024x1024 is
  * ~1.5 MiB (1536x1024 ~2.4 MB, 512x512 ~0.4 MB). Solid mode: a few KB.

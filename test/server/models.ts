@@ -338,6 +338,8 @@ export function validateGeneration(body: unknown, opts: ValidateOptions = {}): V
 			);
 		partialImages = b.partial_images;
 	}
+	if (stream && (outputFormat === 'gif' || outputFormat === 'svg'))
+		return invalid(`Streaming is not supported for output format '${outputFormat}'.`, 'stream', 'unsupported_value');
 	if (b.user !== undefined && b.user !== null && typeof b.user !== 'string') return invalidType('user', 'a string', b.user);
 	if (b.safety_identifier !== undefined && b.safety_identifier !== null && typeof b.safety_identifier !== 'string')
 		return invalidType('safety_identifier', 'a string', b.safety_identifier);

@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 
+import { answerBody, readConversation, scriptedTurn } from './chat';
 import { parseDirectives, planDirectives, type DirectivePlan } from './directives';
 import {
 	AZURE_401,
@@ -19,7 +20,8 @@ import {
 	statusErrorBody,
 	type ErrorStyle,
 } from './errors';
-import { getImage, type EncodedImage, type OutputFormat } from './images';
+import { getImage, type EncodedImage } from './images';
+import { applyLies, parseLies, type StoredFile } from './lies';
 import { LISTED_MODELS, svgUsageFor, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
 import type {
 	Flavor,
@@ -59,6 +61,8 @@ interface Ctx {
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
 
+const extensionOf = (img: EncodedImage) => (img.format === 'jpeg' ? 'jpg' : img.format);
+
 function mulberry32(seed: number): () => number {
 	let a = seed >>> 0;
 	return () => {
@@ -92,6 +96,7 @@ function classify(method: string, path: string): RequestKind {
 	if (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/openai/v1/models' || path === '/openai/models') return 'models';
 	if (path.startsWith('/files/') || path.startsWith('/generated-images/')) return 'file';
 	if (path === '/openai/deployments') return 'deployments';
+	if (method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/responses')) return 'chat';
 	return 'other';
 }
 
@@ -109,7 +114,7 @@ export class ImageServerImpl implements ImageServer {
 	private readonly scripts: ScriptStep[] = [];
 	private readonly attempts = new Map<string, number>();
 	private window: number[] = [];
-	private readonly files = new Map<string, EncodedImage>();
+	private readonly files = new Map<string, StoredFile>();
 	private random: () => number = Math.random;
 	private readonly token = `__B64_${randomBytes(6).toString('hex')}__`;
 
@@ -300,6 +305,7 @@ export class ImageServerImpl implements ImageServer {
 			return this.generation(ctx, { kind: 'azure-dated', deployment: decodeURIComponent(m[1]) });
 		if ((method === 'GET' || method === 'HEAD') && (m = /^\/(files|generated-images)\/([A-Za-z0-9_-]+)(\.[a-z]+)?$/.exec(path)))
 			return this.file(ctx, m[2]);
+		if (ctx.rec.kind === 'chat') return this.chat(ctx, path === '/v1/responses' ? 'responses' : 'chat');
 		if (method === 'GET' && path === '/v1/models') return this.modelsList(ctx);
 		if (method === 'GET' && (m = /^\/v1\/models\/(.+)$/.exec(path))) return this.modelRetrieve(ctx, decodeURIComponent(m[1]));
 		if (method === 'GET' && path === '/openai/v1/models') return this.azureModels(ctx);
@@ -314,6 +320,18 @@ export class ImageServerImpl implements ImageServer {
 			ctx,
 			this.openaiErr(404, { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null }),
 		);
+	}
+
+	/** The scripted chat model (chat.ts): /v1/chat/completions and /v1/responses, OpenAI auth. */
+	private chat(ctx: Ctx, api: 'chat' | 'responses'): void {
+		const refused = this.checkOpenAiAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		const body = ctx.rec.body as Record<string, unknown> | undefined;
+		if (!body || typeof body !== 'object' || ctx.bodyError) {
+			return this.send(ctx, this.openaiErr(400, { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null }));
+		}
+		const turn = scriptedTurn(readConversation(api, body));
+		this.send(ctx, { status: 200, body: answerBody(api, String(body.model ?? 'gpt-4o-mini'), turn) });
 	}
 
 	// ---------------------------------------------------------------- auth
@@ -423,7 +441,7 @@ export class ImageServerImpl implements ImageServer {
 		this.send(ctx, { status: 200, body: img.buffer, contentType: img.contentType, headers: { 'cache-control': 'private, max-age=3600' } });
 	}
 
-	private storeFile(img: EncodedImage): string {
+	private storeFile(img: StoredFile): string {
 		const id = `img-${randomBytes(12).toString('hex')}`;
 		this.files.set(id, img);
 		while (this.files.size > MAX_FILES) this.files.delete(this.files.keys().next().value as string);
@@ -623,8 +641,15 @@ export class ImageServerImpl implements ImageServer {
 		});
 		if (res.destroyed) return;
 		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
-		if (r.stream && flavor === 'openai') return this.stream(ctx, r, img);
-		this.send(ctx, { status: 200, body: this.successBody(flavor, azure, r, img), contentType: 'application/json' });
+		if (r.stream && flavor === 'openai') return await this.stream(ctx, r, img, plan.stream);
+		const success = this.successBody(flavor, azure, r, img);
+		// Answers that lie ([lie:...] tags, lies.ts): built from the honest one.
+		const lies = parseLies(r.prompt);
+		if (lies) {
+			const store = (file?: StoredFile, ext?: string) => this.fileUrl(flavor, file ?? img, ext ?? extensionOf(img));
+			return this.send(ctx, applyLies(lies, success, { b64: img.b64, contentType: img.contentType }, r.model, store));
+		}
+		this.send(ctx, { status: 200, body: success, contentType: 'application/json' });
 	}
 
 	private validate(
@@ -693,9 +718,8 @@ export class ImageServerImpl implements ImageServer {
 		};
 	}
 
-	private fileUrl(flavor: Flavor, img: EncodedImage): string {
+	private fileUrl(flavor: Flavor, img: StoredFile, ext: string): string {
 		const id = this.storeFile(img);
-		const ext = img.format === 'jpeg' ? 'jpg' : img.format;
 		if (flavor === 'localai') return `${this.url}/generated-images/${id}.${ext}`;
 		const now = Date.now();
 		const q = new URLSearchParams({
@@ -715,7 +739,7 @@ export class ImageServerImpl implements ImageServer {
 		const entries: Array<Record<string, unknown>> = [];
 		for (let i = 0; i < r.n; i++) {
 			const e: Record<string, unknown> = {};
-			if (r.responseFormat === 'url') e.url = this.fileUrl(flavor, img);
+			if (r.responseFormat === 'url') e.url = this.fileUrl(flavor, img, extensionOf(img));
 			else e.b64_json = this.token;
 			if (r.family === 'dall-e-3') e.revised_prompt = `A detailed, high-quality rendering of: ${r.prompt}`;
 			if (azure) {
@@ -744,8 +768,29 @@ export class ImageServerImpl implements ImageServer {
 		return r.responseFormat === 'url' ? json : json.split(this.token).join(img.b64);
 	}
 
-	private stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage): void {
+	/**
+	 * A streamed answer (`stream: true`), as the reference describes it: for each image,
+	 * `partial_images` partial_image events (real, blurrier PNG/JPEG/WEBP bytes of the same size),
+	 * then its completed event with usage. The prompt's stream directives slow it down, stall it,
+	 * end it early or send an error event.
+	 */
+	private async stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage, plan: DirectivePlan['stream']): Promise<void> {
 		const { res } = ctx;
+		const common = { size: r.size, quality: r.quality, background: r.background, output_format: r.outputFormat };
+		const partials = await Promise.all(
+			Array.from({ length: r.partialImages }, (_, index) =>
+				getImage({
+					width: r.width,
+					height: r.height,
+					format: r.outputFormat,
+					mode: this.opts.imageMode ?? 'solid',
+					compression: r.compression,
+					alpha: r.background === 'transparent',
+					partial: { index, count: r.partialImages },
+				}),
+			),
+		);
+		// Encoded before the headers go out: the stream's own pace is then only [event-gap].
 		if (res.destroyed) return;
 		res.writeHead(200, {
 			'content-type': 'text/event-stream; charset=utf-8',
@@ -753,15 +798,32 @@ export class ImageServerImpl implements ImageServer {
 			'x-request-id': ctx.requestId,
 			...ctx.extraHeaders,
 		});
-		const createdAt = Math.floor(Date.now() / 1000);
-		const common = { created_at: createdAt, size: r.size, quality: r.quality, background: r.background, output_format: r.outputFormat as OutputFormat };
-		const event = (name: string, data: Record<string, unknown>) => {
-			const json = JSON.stringify({ type: name, ...data }).split(this.token).join(img.b64);
-			res.write(`event: ${name}\ndata: ${json}\n\n`);
-		};
-		for (let i = 0; i < r.partialImages; i++)
-			event('image_generation.partial_image', { b64_json: this.token, ...common, partial_image_index: i });
-		for (let i = 0; i < r.n; i++) event('image_generation.completed', { b64_json: this.token, ...common, usage: usageFor({ ...r, n: 1 }) });
+		res.flushHeaders();
+		const events: Array<{ name: string; data: Record<string, unknown>; image: EncodedImage }> = [];
+		for (let i = 0; i < r.n; i++) {
+			partials.forEach((partial, index) =>
+				events.push({ name: 'image_generation.partial_image', data: { partial_image_index: index }, image: partial }),
+			);
+			events.push({ name: 'image_generation.completed', data: { usage: usageFor({ ...r, n: 1 }) }, image: img });
+		}
+		if (plan.note) {
+			res.write(`: keep-alive\n\nevent: image_generation.in_progress\ndata: ${JSON.stringify({ type: 'image_generation.in_progress', sequence_number: 0 })}\n\n`);
+		}
+		let sent = 0;
+		ctx.rec.eventsSent = 0;
+		for (const event of events) {
+			if (plan.after && sent === plan.after.events) break;
+			if (!(await this.sleep(plan.gapMs, res))) return;
+			const json = JSON.stringify({ type: event.name, b64_json: this.token, created_at: Math.floor(Date.now() / 1000), ...common, ...event.data });
+			res.write(`event: ${event.name}\ndata: ${json.split(this.token).join(event.image.b64)}\n\n`);
+			ctx.rec.eventsSent = ++sent;
+		}
+		if (plan.after?.then === 'stall') return;
+		if (plan.after?.then === 'error') {
+			if (!(await this.sleep(plan.gapMs, res))) return;
+			const error = { type: 'server_error', code: 'image_generation_failed', message: 'The image could not be generated. Please try again.', param: null };
+			res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', error })}\n\n`);
+		}
 		res.end();
 	}
 }

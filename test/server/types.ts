@@ -2,7 +2,7 @@
 
 export type ImageMode = 'solid' | 'noise';
 export type Flavor = 'openai' | 'localai' | 'vllm';
-export type RequestKind = 'generation' | 'models' | 'file' | 'deployments' | 'other';
+export type RequestKind = 'generation' | 'models' | 'file' | 'deployments' | 'chat' | 'other';
 
 export interface ImageServerOptions {
 	/** Port to listen on; default 0 (random). The server always binds 127.0.0.1. */
@@ -46,6 +46,8 @@ export interface RecordedRequest {
 	/** Date.now() when the request headers arrived. */
 	receivedAt: number;
 	kind: RequestKind;
+	/** Streamed answers: the events written so far (a client that closes early stops the count). */
+	eventsSent?: number;
 }
 
 export interface ImageServerStats {

@@ -11,11 +11,13 @@ import { parseImageAnswer } from './answer';
 import type { Endpoint } from './endpoint';
 import { describeApiError } from './errors';
 import { abortableSleep, type AdaptiveLimiter } from './limiter';
+import { readStreamedAnswer, StreamFailure, type BodyStream, type StreamedAnswer } from './stream';
 import {
 	backoffMs,
 	header,
 	isRetryableConnectionError,
 	isRetryableStatus,
+	isUnknownOutcome,
 	MAX_HONOURED_WAIT_MS,
 	providerWaitMs,
 	type Headers,
@@ -28,6 +30,8 @@ export interface ApiAnswer {
 	body: unknown;
 	/** Images decoded from the answer's bytes (`read: 'images'`); `b64_json` values in `body` point here. */
 	images?: Array<Buffer | undefined>;
+	/** A streamed answer read as 'images': its events (transport/stream.ts); `body` lists them too. */
+	events?: StreamedAnswer['events'];
 	attempts: number;
 	/** Set when the provider asked for a wait longer than the node sits out. */
 	refusedWaitMs?: number;
@@ -39,6 +43,12 @@ export interface SendSettings {
 	maxRetries: number;
 	limiter: AdaptiveLimiter;
 	signal?: AbortSignal;
+	/**
+	 * Retry a POST whose outcome is unknown (timed out, or its connection lost after sending),
+	 * which the provider may already have completed and billed. Default false: such a request
+	 * fails and says so. Downloads are retried whatever this says (they cost nothing).
+	 */
+	retryOnUnknownOutcome?: boolean;
 }
 
 interface FullResponse {
@@ -47,19 +57,28 @@ interface FullResponse {
 	statusCode: number;
 	/** Set when read as 'images': see ApiAnswer.images. */
 	images?: Array<Buffer | undefined>;
+	events?: StreamedAnswer['events'];
 }
 
-/** The code and message of a failure that never produced an HTTP answer. */
+const codeOf = (value: unknown) => (typeof value === 'string' && /^[A-Z_]+$/.test(value) ? value : undefined);
+
+/**
+ * The code and message of a failure that never produced an HTTP answer. n8n 1.x wraps the
+ * request library's error in a NodeApiError that keeps neither its `cause` nor its `code`: the
+ * code is then in `httpCode` and the original message in `messages`.
+ */
 export function connectionFailure(error: unknown): { code?: string; message: string } {
-	let current = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+	let current = error as { code?: unknown; httpCode?: unknown; message?: unknown; messages?: unknown; cause?: unknown } | undefined;
 	let code: string | undefined;
 	let message = '';
+	const wrapped: string[] = [];
 	for (let depth = 0; current && depth < 5; depth++) {
-		if (!code && typeof current.code === 'string' && /^[A-Z_]+$/.test(current.code)) code = current.code;
+		code ??= codeOf(current.code) ?? codeOf(current.httpCode);
 		if (!message && typeof current.message === 'string') message = current.message;
+		if (Array.isArray(current.messages)) wrapped.push(...current.messages.filter((m): m is string => typeof m === 'string' && m !== message));
 		current = current.cause as typeof current;
 	}
-	return { code, message: message || String(error) };
+	return { code, message: [message || String(error), ...new Set(wrapped)].join('; ') };
 }
 
 const CONNECTION_FAILURES: Record<string, string> = {
@@ -80,28 +99,43 @@ function connectionError(
 	endpoint: Endpoint,
 	error: unknown,
 	attempts: number,
+	billing?: { outcomeUnknown: boolean; retryHeldBack: boolean },
 ): NodeApiError {
 	const { code, message } = connectionFailure(error);
 	const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message);
+	const reason = CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed';
 	// Plain words, not the code: n8n replaces any message holding a code like ECONNREFUSED
 	// with a generic one that names neither the host nor the attempts.
-	const what = timedOut
-		? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
-		: `Could not reach ${endpoint.origin}: ${CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed'}`;
+	const what =
+		error instanceof StreamFailure
+			? `The event stream from ${endpoint.origin} ${error.what}`
+			: timedOut
+				? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
+				: billing?.outcomeUnknown
+					? `The connection to ${endpoint.origin} was lost before its answer arrived: ${reason}`
+					: `Could not reach ${endpoint.origin}: ${reason}`;
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+	const billingNote = !billing?.outcomeUnknown
+		? ''
+		: billing.retryHeldBack
+			? '. The request may have been completed and billed, so it was not sent again; to retry it anyway (and maybe pay twice), turn on Options › Retry When Outcome Is Unknown'
+			: '. The request may have been completed and billed';
 	// The code stays out of the error response: n8n would swap the message for a generic one.
 	const apiError = new NodeApiError(
 		ctx.getNode(),
 		{ message: what } as JsonObject,
 		{
-			message: `${what}${attemptsNote}`,
-			description: timedOut
-				? 'Large or high-quality images can take minutes: raise Options › Request Timeout, or Max Retries.'
-				: `${code ?? 'error'}: ${message}`,
+			message: `${what}${attemptsNote}${billingNote}`,
+			description:
+				error instanceof StreamFailure && timedOut
+					? 'With Stream on, Request Timeout is the longest silence allowed between events: raise it, or ask for Partial Images so that events come more often.'
+					: timedOut
+						? 'Large or high-quality images can take minutes: raise Options › Request Timeout.'
+						: `${code ?? 'error'}: ${message}`,
 			itemIndex: settings.itemIndex,
 		},
 	);
-	apiError.context.connectionError = { code: code ?? null, attempts, timedOut };
+	apiError.context.connectionError = { code: code ?? null, attempts, timedOut, outcomeUnknown: billing?.outcomeUnknown ?? false };
 	return apiError;
 }
 
@@ -113,8 +147,20 @@ export interface ApiRequest {
 	/**
 	 * 'json' (default): the answer parsed whole. 'images': read as bytes, each `b64_json` decoded
 	 * in place (transport/answer.ts): the Images result format, where base64 is never kept.
+	 * A body with `stream: true` is answered with server-sent events, read as they arrive
+	 * (transport/stream.ts) in either mode.
 	 */
 	read?: 'json' | 'images';
+	/** The answer is an event stream: set it for bodies that are not JSON objects (multipart edits); default `body.stream === true`. */
+	stream?: boolean;
+}
+
+/** The helper's options for how the answer is read: whole (JSON or bytes), or as a stream of events. */
+function readOptions(read: 'json' | 'images', streamed: boolean): Partial<IHttpRequestOptions> {
+	// identity: no decompression between the socket and the event reader; events come as sent.
+	if (streamed) return { encoding: 'stream', json: false, headers: { accept: 'text/event-stream', 'accept-encoding': 'identity' } };
+	if (read === 'images') return { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } };
+	return { json: true };
 }
 
 function bytesOf(body: unknown): Buffer {
@@ -125,23 +171,23 @@ function bytesOf(body: unknown): Buffer {
 
 /**
  * Sends one request through n8n's authenticated HTTP helper, retrying only this request
- * (408/409/429/5xx, lost connections, timeouts) and honouring the provider's wait hints.
- * Answers of any status are returned; only transport failures throw.
+ * (408/409/429/5xx, refused connections; timeouts and connections lost after sending only with
+ * `settings.retryOnUnknownOutcome` for a POST, since those may have been billed) and honouring
+ * the provider's wait hints. Answers of any status are returned; only transport failures throw.
  */
 export async function sendApiRequest(
 	ctx: IExecuteFunctions,
 	endpoint: Endpoint,
-	{ read = 'json', ...request }: ApiRequest,
+	{ read = 'json', stream, ...request }: ApiRequest,
 	settings: SendSettings,
 ): Promise<ApiAnswer> {
 	const { limiter, signal, maxRetries } = settings;
+	const streamed = stream ?? request.body?.stream === true;
 	for (let attempt = 1; ; attempt++) {
 		// A fresh object per attempt: n8n's helper writes into the options it is given.
 		const options: IHttpRequestOptions = {
 			...request,
-			...(read === 'images'
-				? { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } }
-				: { json: true }),
+			...readOptions(read, streamed),
 			timeout: settings.timeout,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
@@ -152,7 +198,10 @@ export async function sendApiRequest(
 		try {
 			response = await limiter.run(async () => {
 				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
-				if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
+				if (streamed) {
+					const answer = await readStreamedAnswer({ ...full, body: full.body as BodyStream }, read, settings.timeout, signal);
+					({ body: full.body, images: full.images, events: full.events } = answer);
+				} else if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
 				// Before the slot is released: the next waiter must already see the pause.
 				if (full.statusCode === 429 && attempt <= maxRetries && isRetryableStatus(429, describeApiError(full.body, 429).code)) {
 					limiter.onRateLimited(Math.min(retryWait(full.headers, attempt), MAX_HONOURED_WAIT_MS));
@@ -162,8 +211,14 @@ export async function sendApiRequest(
 		} catch (error) {
 			if (signal?.aborted) throw cancelled(ctx, settings.itemIndex);
 			const { code, message } = connectionFailure(error);
-			if (attempt > maxRetries || !isRetryableConnectionError(code, message)) {
-				throw connectionError(ctx, settings, endpoint, error, attempt);
+			// A POST that may have been carried out is paid for again if sent again.
+			const outcomeUnknown = request.method === 'POST' && isUnknownOutcome(code, message);
+			const retryHeldBack = outcomeUnknown && !settings.retryOnUnknownOutcome;
+			if (attempt > maxRetries || !isRetryableConnectionError(code, message) || retryHeldBack) {
+				throw connectionError(ctx, settings, endpoint, error, attempt, {
+					outcomeUnknown,
+					retryHeldBack: retryHeldBack && attempt <= maxRetries && isRetryableConnectionError(code, message),
+				});
 			}
 			await abortableSleep(backoffMs(attempt - 1), signal);
 			continue;
@@ -173,6 +228,7 @@ export async function sendApiRequest(
 			headers: response.headers ?? {},
 			body: response.body,
 			images: response.images,
+			events: response.events,
 			attempts: attempt,
 		};
 		if (answer.status < 400) {
