@@ -726,7 +726,7 @@ describe('2026 fields (openai 7.59.0 images.d.ts)', () => {
 		[{ model: 'gpt-image-2.6-flare', prompt: 'x', frame_count: 4 }, 'frame_count', /only supported with output_format='gif'/],
 		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'gif', frame_count: 17 }, 'frame_count', /between 2 and 16/],
 		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'gif', output_compression: 100 }, 'output_compression', /GIF output does not support output_compression/],
-		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'gif', stream: true }, 'stream', /GIF output does not support streaming/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'gif', stream: true }, 'stream', /Streaming is not supported for output format 'gif'/],
 		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'svg', n: 2 }, 'n', /SVG output requires n=1/],
 		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'svg', partial_images: 2 }, 'partial_images', /SVG output does not support partial images/],
 		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'svg', svg: { reasoning: { effort: 'low' } } }, 'svg.model', /svg.model/],

@@ -33,6 +33,15 @@ describe('sent as the reference names them', () => {
 		expect(run.result[0].json.safetyIdentifier).toBe('hash-123');
 	});
 
+	test('streamed: the completed event\'s safety_identifier is on the final image, not on the partial ones', async () => {
+		const run = await runCreateImage(server, [{ prompt: 'a kite' }], { options: { stream: true, partialImages: 1, safetyIdentifier: 'hash-9' } });
+		expect(run.error?.message).toBeUndefined();
+		expect(run.result.map((item) => [item.json.partialImageIndex ?? null, item.json.safetyIdentifier ?? null])).toEqual([
+			[0, null],
+			[null, 'hash-9'],
+		]);
+	});
+
 	test('with only user set, the answer echoes it as the safety identifier', async () => {
 		const run = await runCreateImage(server, [{ prompt: 'a kite' }], { options: { user: 'old-id' } });
 		expect(generations(server)[0].body).not.toHaveProperty('safety_identifier');

@@ -348,7 +348,7 @@ export function validateGeneration(body: unknown, opts: ValidateOptions = {}): V
 		if (!['low', 'medium', 'high'].includes(b.complexity))
 			return invalid(`Invalid value: '${b.complexity}'. Supported values are: 'low', 'medium', and 'high'.`, 'complexity');
 	}
-	const formatRules = checkFormatFields(b, outputFormat, n, stream, partialImages, compression);
+	const formatRules = checkFormatFields(b, outputFormat, n, partialImages, compression);
 	if (!formatRules.ok) return formatRules;
 
 	return {
@@ -393,7 +393,6 @@ function checkFormatFields(
 	b: Record<string, unknown>,
 	outputFormat: OutputFormat,
 	n: number,
-	stream: boolean,
 	partialImages: number,
 	compression: number | undefined,
 ): { ok: true; fields: FormatFields } | Refusal {
@@ -426,8 +425,8 @@ function checkFormatFields(
 		fields.svg = { model: svg.model, effort: typeof effort === 'string' ? effort : undefined };
 	}
 	if (outputFormat === 'gif' || outputFormat === 'svg') {
+		// (stream with gif or svg is refused above, with the streaming checks)
 		const name = outputFormat.toUpperCase();
-		if (stream) return invalid(`${name} output does not support streaming.`, 'stream');
 		if (partialImages > 0) return invalid(`${name} output does not support partial images.`, 'partial_images');
 		if (compression !== undefined) return invalid(`${name} output does not support output_compression.`, 'output_compression');
 	}

@@ -804,7 +804,8 @@ export class ImageServerImpl implements ImageServer {
 			partials.forEach((partial, index) =>
 				events.push({ name: 'image_generation.partial_image', data: { partial_image_index: index }, image: partial }),
 			);
-			events.push({ name: 'image_generation.completed', data: { usage: usageFor({ ...r, n: 1 }) }, image: img });
+			const safety = r.safetyIdentifier ? { safety_identifier: r.safetyIdentifier } : {};
+			events.push({ name: 'image_generation.completed', data: { usage: usageFor({ ...r, n: 1 }), ...safety }, image: img });
 		}
 		if (plan.note) {
 			res.write(`: keep-alive\n\nevent: image_generation.in_progress\ndata: ${JSON.stringify({ type: 'image_generation.in_progress', sequence_number: 0 })}\n\n`);
