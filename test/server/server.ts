@@ -22,7 +22,7 @@ import {
 } from './errors';
 import { getImage, type EncodedImage } from './images';
 import { applyLies, parseLies, type StoredFile } from './lies';
-import { LISTED_MODELS, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
+import { LISTED_MODELS, svgUsageFor, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
 import type {
 	Flavor,
 	ImageServer,
@@ -642,6 +642,8 @@ export class ImageServerImpl implements ImageServer {
 			mode: this.opts.imageMode ?? 'solid',
 			compression: r.outputFormat === 'jpeg' || r.outputFormat === 'webp' ? r.compression : undefined,
 			alpha: r.background === 'transparent',
+			frames: r.frameCount,
+			frameDurationMs: r.frameDurationMs,
 		});
 		if (res.destroyed) return;
 		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
@@ -764,6 +766,8 @@ export class ImageServerImpl implements ImageServer {
 				quality: r.quality,
 				size: r.size,
 				usage: usageFor(r),
+				...(r.svg ? { svg_usage: svgUsageFor(r) } : {}),
+				...(r.safetyIdentifier ? { safety_identifier: r.safetyIdentifier } : {}),
 			};
 		} else out = { created, data: entries };
 		const json = JSON.stringify(out);
@@ -806,7 +810,8 @@ export class ImageServerImpl implements ImageServer {
 			partials.forEach((partial, index) =>
 				events.push({ name: 'image_generation.partial_image', data: { partial_image_index: index }, image: partial }),
 			);
-			events.push({ name: 'image_generation.completed', data: { usage: usageFor({ ...r, n: 1 }) }, image: img });
+			const safety = r.safetyIdentifier ? { safety_identifier: r.safetyIdentifier } : {};
+			events.push({ name: 'image_generation.completed', data: { usage: usageFor({ ...r, n: 1 }), ...safety }, image: img });
 		}
 		if (plan.note) {
 			res.write(`: keep-alive\n\nevent: image_generation.in_progress\ndata: ${JSON.stringify({ type: 'image_generation.in_progress', sequence_number: 0 })}\n\n`);
