@@ -469,6 +469,24 @@ describe('rate limit, error rate, latency, concurrency', () => {
 		expect((await gen({ model: 'gpt-image-2', prompt: 'a' })).status).toBe(200);
 	});
 
+	test('each recorded request gets the status it was answered with, or none when the client went away first', async () => {
+		server.set({ rateLimitPerMinute: 1 });
+		expect((await gen({ model: 'gpt-image-2', prompt: 'a' })).status).toBe(200);
+		expect((await gen({ model: 'gpt-image-2', prompt: 'a' })).status).toBe(429);
+		server.set({ rateLimitPerMinute: undefined, latencyMs: 5_000 });
+		await expect(
+			fetch(`${server.baseUrl}/images/generations`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` },
+				body: JSON.stringify({ model: 'gpt-image-2', prompt: 'gone' }),
+				signal: AbortSignal.timeout(200),
+			}),
+		).rejects.toThrow();
+		while (server.stats.inFlight > 0) await new Promise((wake) => setTimeout(wake, 20));
+		expect(server.requests.map((r) => r.status)).toEqual([200, 429, undefined]);
+		for (const r of server.requests) expect(r.endedAt).toBeGreaterThanOrEqual(r.receivedAt);
+	});
+
 	test('errorRate is deterministic with a seed', async () => {
 		const pattern = async () => {
 			server.set({ errorRate: 0.5, seed: 42 });

@@ -443,7 +443,7 @@ function pick(value: unknown, keys: string[]): Record<string, unknown> {
 }
 
 /** Width and height from a PNG's IHDR chunk (throws if it is not a PNG). */
-function pngSize(bytes: Buffer): { width: number; height: number } {
+export function pngSize(bytes: Buffer): { width: number; height: number } {
 	const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 	assert.ok(bytes.subarray(0, 8).equals(signature), `not a PNG: ${bytes.subarray(0, 8).toString('hex')}`);
 	assert.equal(bytes.subarray(12, 16).toString('latin1'), 'IHDR');

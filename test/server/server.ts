@@ -281,6 +281,12 @@ export class ImageServerImpl implements ImageServer {
 			kind,
 		};
 		this.requests.push(rec);
+		const ended = () => {
+			rec.endedAt = Date.now();
+			if (res.headersSent) rec.status = res.statusCode;
+		};
+		if (res.writableFinished || res.destroyed) ended();
+		else res.once('close', ended);
 		const ctx: Ctx = {
 			req,
 			res,
