@@ -16,6 +16,7 @@ import {
 } from 'n8n-workflow';
 
 import { imageDimensions } from './dimensions';
+import { throwIfAborted } from './transport/limiter';
 
 /** Longest revised prompt handed to the model (the API's can be a page long). */
 export const REVISED_PROMPT_MAX = 300;
@@ -153,7 +154,8 @@ function shortError(ctx: IExecuteFunctions, error: Error & { description?: strin
  * REVISED_PROMPT_MAX characters, the provider's URL or a signed link when asked, and a note
  * that the file went to the workflow), never base64; the binary stays on the item. A failure
  * becomes one item `{ error }` with a short, model-readable message (what was wrong, what is
- * accepted); it is thrown only when the node's On Error is explicitly Stop Workflow.
+ * accepted); it is thrown only when the node's On Error is explicitly Stop Workflow, or when
+ * the execution was stopped (the node's own cancel error).
  */
 export async function runAsTool(
 	ctx: IExecuteFunctions,
@@ -163,6 +165,8 @@ export async function runAsTool(
 	try {
 		[results] = await run();
 	} catch (error) {
+		// A stopped execution is no failed call to hand back to the model: the node stops too.
+		throwIfAborted(ctx.getExecutionCancelSignal());
 		const short = shortError(ctx, error as Error);
 		// n8n 2.41 hands a failed tool's message to the model and lets the agent go on unless the
 		// node's On Error is Stop Workflow; n8n 1.x stops the workflow. An error item does the
