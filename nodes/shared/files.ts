@@ -8,7 +8,6 @@ export interface FileType {
 const BY_FORMAT: Record<string, FileType> = {
 	png: { mimeType: 'image/png', extension: 'png' },
 	jpeg: { mimeType: 'image/jpeg', extension: 'jpg' },
-	jpg: { mimeType: 'image/jpeg', extension: 'jpg' },
 	webp: { mimeType: 'image/webp', extension: 'webp' },
 	gif: { mimeType: 'image/gif', extension: 'gif' },
 	svg: { mimeType: 'image/svg+xml', extension: 'svg' },
@@ -31,15 +30,6 @@ export function imageTypeOf(data: Buffer): FileType | undefined {
 	const head = data.subarray(0, 256).toString('utf8').trimStart();
 	if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return BY_FORMAT.svg;
 	return undefined;
-}
-
-/** The type the bytes say they are; else the declared content type; else the requested format. */
-export function detectFileType(data: Buffer, contentType?: string, requestedFormat?: string): FileType {
-	const fromBytes = imageTypeOf(data);
-	if (fromBytes) return fromBytes;
-	const declared = contentType?.split(';')[0].trim().toLowerCase();
-	const byContentType = Object.values(BY_FORMAT).find((type) => type.mimeType === declared);
-	return byContentType ?? BY_FORMAT[requestedFormat ?? ''] ?? BY_FORMAT.png;
 }
 
 /**
