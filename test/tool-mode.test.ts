@@ -193,6 +193,30 @@ describe('tool mode: Image Link for the Agent', () => {
 		expect((await binaryBuffer(item, 'data')).subarray(0, 4)).toEqual(PNG);
 	});
 
+	test('Link Valid For from an expression: numeric text is the minutes; 0 or words are refused before anything is sent, never a day-long link', async () => {
+		const before = Date.now();
+		const run = await callTool(
+			{ prompt: 'A lighthouse', minutes: ' 30 ' },
+			{ parameters: { imageLinkForAgent: 'signedUrl', imageLinkMinutes: '={{ $json.minutes }}' }, binaryDataMode: 'filesystem' },
+		);
+		expect(run.status).toBe('success');
+		const expiresAt = Date.parse(String(run.answer[0].json.linkExpiresAt));
+		expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 60_000);
+		expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+
+		for (const minutes of ['0', 'an hour']) {
+			server.reset();
+			const refused = await callTool(
+				{ prompt: 'A lighthouse', minutes },
+				{ parameters: { imageLinkForAgent: 'signedUrl', imageLinkMinutes: '={{ $json.minutes }}' }, binaryDataMode: 'filesystem' },
+			);
+			expect(refused.answer.map((item) => item.json)).toEqual([
+				{ error: expect.stringMatching(new RegExp(`^Link Valid For \\(Minutes\\): "${minutes}" is not`)) },
+			]);
+			expect(generations(server)).toHaveLength(0);
+		}
+	});
+
 	test('signedUrl with binary data kept in memory: no link, and the model is told so', async () => {
 		const run = await callTool(
 			{ prompt: 'A lighthouse' },

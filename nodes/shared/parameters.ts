@@ -150,7 +150,12 @@ export function readBoolean(ctx: IExecuteFunctions, itemIndex: number, label: st
 	throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not accepted; expected true or false`);
 }
 
-function boundedInteger(
+/**
+ * Reads a whole-number option of one item (readNumber: numeric text too): `fallback` when unset.
+ * Throws ItemInputError naming the item and the field when it is not a whole number from `min`
+ * to `max`.
+ */
+export function boundedInteger(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	label: string,
