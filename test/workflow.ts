@@ -90,3 +90,42 @@ export function imageDimensions(data: Buffer): { width: number; height: number }
 	}
 	throw new Error(`Not a PNG, JPEG or WEBP file (starts with ${data.subarray(0, 12).toString('hex')})`);
 }
+
+export const EDIT_NODE_TYPE = 'n8n-nodes-create-image.editImage';
+export const EDIT_NODE = 'Edit Image';
+
+export interface EditImageSettings extends CreateImageSettings {
+	/** The binary fields holding the images (default "data"). */
+	images?: string;
+}
+
+/** An Edit Image node with the same defaults as createImageNode. */
+export function editImageNode(settings: EditImageSettings = {}): RunOptions['nodes'][number] {
+	const node = createImageNode(settings);
+	return { ...node, name: EDIT_NODE, type: EDIT_NODE_TYPE, parameters: { ...node.parameters, images: settings.images ?? 'data' } };
+}
+
+/** A file for an emitted item: `{ data: base64, mimeType, fileName }` (see the emitItems fixture). */
+export const file = (data: Buffer, mimeType: string, fileName: string) => ({ data: data.toString('base64'), mimeType, fileName });
+
+/** Runs [Prepare (emits `rows`, files through prepareBinaryData) -> Edit Image] through n8n's engine. */
+export async function runEditImage(
+	server: ImageServer,
+	rows: Array<{ json: IDataObject; binary?: Record<string, ReturnType<typeof file>> }>,
+	settings: EditImageSettings = {},
+	extra: Partial<RunOptions> = {},
+): Promise<RunResult & { result: INodeExecutionData[]; configuration: INodeExecutionData[]; errors: INodeExecutionData[] }> {
+	const run = await runWorkflow({
+		nodes: [{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(rows) } }, editImageNode(settings)],
+		connections: chain('Prepare', EDIT_NODE),
+		startNode: 'Prepare',
+		credentials: openAiCredentials(server),
+		...extra,
+	});
+	const ran = run.executedNodes.includes(EDIT_NODE);
+	const [result = [], configuration = [], errors = []] = ran ? run.outputs(EDIT_NODE) : [];
+	return Object.assign(run, { result, configuration, errors });
+}
+
+/** Edit requests the server received. */
+export const edits = (server: ImageServer) => server.requests.filter((r) => r.kind === 'edit');

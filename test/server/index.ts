@@ -11,9 +11,11 @@
  * Routes (all on 127.0.0.1):
  *   GET  /v1/models, /v1/models/{id}                      Bearer auth; OpenAI list shape
  *   POST /v1/images/generations                           Bearer auth; behaviour per `flavor`
+ *   POST /v1/images/edits                                 multipart/form-data (flavor openai; others 404); edits.ts
  *   GET  /files/{id}.{ext}, /generated-images/{id}.{ext}  no auth; bytes of `url` answers
  *   POST /openai/deployments/{dep}/images/generations?api-version=YYYY-MM-DD[-preview]   Azure dated
  *   POST /openai/v1/images/generations[?api-version=preview]  Azure v1 (deployment in body.model)
+ *   POST .../images/edits on both Azure routes, like generations
  *   GET  /openai/deployments?api-version=...              Azure deployment list
  *   GET  /openai/v1/models                                Azure v1 model list
  *   anything else                                          404 JSON
@@ -29,6 +31,9 @@
  *   8. validation per model family (400 / 404 model_not_found for retiredModels)
  *   9. latencyMs ("model time")   10. [moderation]/[contentfilter] safety block (400)
  *   11. success: real PNG/JPEG/WEBP bytes of the requested size (auto -> 1024x1024)
+ * Edits take the same steps; 4 parses multipart/form-data, 8 checks the parts, files and the
+ * model's edit rules (edits.ts) and then the text fields as a generation body, 11 answers the
+ * first image recoloured (negated) at the requested size (auto: the first image's size).
  *
  * Per-prompt directives (tags in the prompt; counters keyed by the exact prompt string):
  *   directive := "[" name [ ":" number ] [ "x" count ] "]"
