@@ -40,26 +40,30 @@ export function openAiCredentials(server: ImageServer, overrides: IDataObject = 
 	return { openAiImagesApi: { apiKey: server.apiKey, baseUrl: server.baseUrl, organizationId: '', projectId: '', ...overrides } };
 }
 
+type NodeRun = RunResult & { result: INodeExecutionData[]; configuration: INodeExecutionData[]; errors: INodeExecutionData[] };
+
+/** Runs [Prepare (emits `items`: json, or `{ json, binary }`) -> `node`] through n8n's engine; its outputs by name. */
+async function runAfterPrepare(server: ImageServer, items: unknown[], node: RunOptions['nodes'][number], extra: Partial<RunOptions>): Promise<NodeRun> {
+	const run = await runWorkflow({
+		nodes: [{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(items) } }, node],
+		connections: chain('Prepare', node.name),
+		startNode: 'Prepare',
+		credentials: openAiCredentials(server),
+		...extra,
+	});
+	const ran = run.executedNodes.includes(node.name);
+	const [result = [], configuration = [], errors = []] = ran ? run.outputs(node.name) : [];
+	return Object.assign(run, { result, configuration, errors });
+}
+
 /** Runs [Prepare (emits `rows`) -> Create Image] through n8n's engine. */
 export async function runCreateImage(
 	server: ImageServer,
 	rows: IDataObject[],
 	settings: CreateImageSettings = {},
 	extra: Partial<RunOptions> = {},
-): Promise<RunResult & { result: INodeExecutionData[]; configuration: INodeExecutionData[]; errors: INodeExecutionData[] }> {
-	const run = await runWorkflow({
-		nodes: [
-			{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(rows.map((json) => ({ json }))) } },
-			createImageNode(settings),
-		],
-		connections: chain('Prepare', NODE),
-		startNode: 'Prepare',
-		credentials: openAiCredentials(server),
-		...extra,
-	});
-	const ran = run.executedNodes.includes(NODE);
-	const [result = [], configuration = [], errors = []] = ran ? run.outputs(NODE) : [];
-	return Object.assign(run, { result, configuration, errors });
+): Promise<NodeRun> {
+	return await runAfterPrepare(server, rows.map((json) => ({ json })), createImageNode(settings), extra);
 }
 
 /** Generation requests the server received (file downloads and model lists left out). */
@@ -114,17 +118,8 @@ export async function runEditImage(
 	rows: Array<{ json: IDataObject; binary?: Record<string, ReturnType<typeof file>> }>,
 	settings: EditImageSettings = {},
 	extra: Partial<RunOptions> = {},
-): Promise<RunResult & { result: INodeExecutionData[]; configuration: INodeExecutionData[]; errors: INodeExecutionData[] }> {
-	const run = await runWorkflow({
-		nodes: [{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(rows) } }, editImageNode(settings)],
-		connections: chain('Prepare', EDIT_NODE),
-		startNode: 'Prepare',
-		credentials: openAiCredentials(server),
-		...extra,
-	});
-	const ran = run.executedNodes.includes(EDIT_NODE);
-	const [result = [], configuration = [], errors = []] = ran ? run.outputs(EDIT_NODE) : [];
-	return Object.assign(run, { result, configuration, errors });
+): Promise<NodeRun> {
+	return await runAfterPrepare(server, rows, editImageNode(settings), extra);
 }
 
 /** Edit requests the server received. */
