@@ -11,10 +11,12 @@ import { QUOTA_MESSAGE } from '../../test/server/errors';
 import { startImageServer, type ImageServer } from '../../test/server';
 import type { HostInfo } from '../lib/hosts';
 import { N8nInstance, nodeOutput, type ExecuteResult, type N8nItem, type N8nRun } from '../lib/n8n';
+import { runEditChecks } from './edit-image';
 import { Checks, seconds, type Limiter, type Log } from './runner';
 
 const REPO = resolve(__dirname, '..', '..');
 const EXAMPLE = join(REPO, 'examples', 'create-images.workflow.json');
+const EDIT_EXAMPLE = join(REPO, 'examples', 'create-then-edit.workflow.json');
 const FIXTURES = join(REPO, 'e2e', 'fixtures');
 const NODE = 'Create Image';
 
@@ -29,6 +31,8 @@ const WORKFLOWS = {
 	errorOutput: join(FIXTURES, 'error-output.workflow.json'),
 	stopOnError: join(FIXTURES, 'stop-on-error.workflow.json'),
 	badSize: join(FIXTURES, 'bad-size.workflow.json'),
+	editExample: EDIT_EXAMPLE,
+	editNoFile: join(FIXTURES, 'edit-no-file.workflow.json'),
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
@@ -263,6 +267,17 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.equal(run.data.resultData.runData[NODE]?.[0]?.error?.message, message);
 			const sent = generations(images, (prompt) => prompt.startsWith('bad-size:'), 0);
 			assert.equal(sent.length, 0, 'generation requests for the bad-size workflow');
+		});
+
+		await runEditChecks({
+			checks,
+			example: runs.editExample,
+			noFile: runs.editNoFile,
+			started: () => ({ example: attemptStarted.editExample }),
+			context,
+			succeeded,
+			mustHaveRun,
+			paired,
 		});
 
 		await checks.check('the API key appears nowhere in stdout, stderr or run data', async () => {
