@@ -190,7 +190,7 @@ export async function runBrowserSuite(
 
 		await check('Edit Image options per model: Mask always, never Moderation or Style; Input Fidelity for gpt-image-1.5; Markup for gpt-image-2.5-flare', async () => {
 			let offered = await page!.addOptionList();
-			expectIncludes(offered, ['Mask', 'Output Format', 'Size', 'Quality', 'Number of Images'], 'Add option (Edit Image, gpt-image-2)');
+			expectIncludes(offered, ['Mask', 'Output Format', 'Background', 'Number of Images'], 'Add option (Edit Image, gpt-image-2)');
 			expectExcludes(offered, ['Input Fidelity', 'Markup', 'Moderation', 'Style'], 'Add option (Edit Image, gpt-image-2)');
 			await page!.addOption('Mask', 'mask');
 			await page!.setModelById('gpt-image-1.5');
