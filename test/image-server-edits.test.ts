@@ -95,7 +95,8 @@ describe('what the API refuses', () => {
 		expect(error.message).toMatch(message);
 	});
 
-	const form = async (parts: Array<[string, string | Blob, string?]>) => {
+	type Parts = Array<[string, string | Blob, string?]>;
+	const form = async (parts: Parts) => {
 		const body = new FormData();
 		for (const [name, value, fileName] of parts) {
 			if (typeof value === 'string') body.append(name, value);
@@ -107,14 +108,14 @@ describe('what the API refuses', () => {
 	const file = async (type = 'image/png') => new Blob([await png()], { type });
 
 	test.each([
-		['no image', async () => [['prompt', 'p'], ['model', 'gpt-image-2']] as Array<[string, string | Blob, string?]>, /Missing required parameter: 'image'/],
-		['17 images', async () => [['prompt', 'p'], ...(await Promise.all(Array.from({ length: 17 }, async () => ['image[]', await file(), 'a.png'] as [string, Blob, string])))], /maximum length 16, but got an array with length 17/],
-		['style (generations only)', async () => [['prompt', 'p'], ['style', 'vivid'], ['image', await file(), 'a.png']] as Array<[string, string | Blob, string?]>, /Unknown parameter: 'style'/],
-		['mask and markup together', async () => [['prompt', 'p'], ['model', 'gpt-image-2.5-flare'], ['image', await file(), 'a.png'], ['mask', await file(), 'm.png'], ['markup', await file(), 'k.png']] as Array<[string, string | Blob, string?]>, /'markup' cannot be combined with 'mask'/],
-		['markup for gpt-image-2', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['image', await file(), 'a.png'], ['markup', await file(), 'k.png']] as Array<[string, string | Blob, string?]>, /'markup' is not supported for model 'gpt-image-2'/],
-		['a GIF named .png', async () => [['prompt', 'p'], ['image', new Blob([await sharp(await png()).gif().toBuffer()], { type: 'image/png' }), 'a.png']] as Array<[string, string | Blob, string?]>, /unsupported mimetype/],
-		['dall-e-3', async () => [['prompt', 'p'], ['model', 'dall-e-3'], ['image', await file(), 'a.png']] as Array<[string, string | Blob, string?]>, /does not support image edits/],
-		['a size gpt-image-2 refuses (the generation rules apply)', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['size', '1000x1000'], ['image', await file(), 'a.png']] as Array<[string, string | Blob, string?]>, /divisible by 16/],
+		['no image', async () => [['prompt', 'p'], ['model', 'gpt-image-2']] as Parts, /Missing required parameter: 'image'/],
+		['17 images', async () => [['prompt', 'p'], ...(await Promise.all(Array.from({ length: 17 }, async () => ['image[]', await file(), 'a.png'])))] as Parts, /maximum length 16, but got an array with length 17/],
+		['style (generations only)', async () => [['prompt', 'p'], ['style', 'vivid'], ['image', await file(), 'a.png']] as Parts, /Unknown parameter: 'style'/],
+		['mask and markup together', async () => [['prompt', 'p'], ['model', 'gpt-image-2.5-flare'], ['image', await file(), 'a.png'], ['mask', await file(), 'm.png'], ['markup', await file(), 'k.png']] as Parts, /'markup' cannot be combined with 'mask'/],
+		['markup for gpt-image-2', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['image', await file(), 'a.png'], ['markup', await file(), 'k.png']] as Parts, /'markup' is not supported for model 'gpt-image-2'/],
+		['a GIF named .png', async () => [['prompt', 'p'], ['image', new Blob([await sharp(await png()).gif().toBuffer()], { type: 'image/png' }), 'a.png']] as Parts, /unsupported mimetype/],
+		['dall-e-3', async () => [['prompt', 'p'], ['model', 'dall-e-3'], ['image', await file(), 'a.png']] as Parts, /does not support image edits/],
+		['a size gpt-image-2 refuses (the generation rules apply)', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['size', '1000x1000'], ['image', await file(), 'a.png']] as Parts, /divisible by 16/],
 	])('%s', async (_name, parts, message) => {
 		const answer = await form(await parts());
 		expect(answer.status).toBe(400);
