@@ -6,6 +6,8 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
+import { reduceAzureEndpointExpression } from '../nodes/shared/transport/addresses';
+
 /** Azure OpenAI: a resource endpoint and its key, for the v1 or the dated (deployments) API. */
 export class AzureOpenAiImagesApi implements ICredentialType {
 	name = 'azureOpenAiImagesApi';
@@ -25,7 +27,7 @@ export class AzureOpenAiImagesApi implements ICredentialType {
 			default: '',
 			placeholder: 'e.g. https://my-resource.openai.azure.com',
 			description:
-				'The resource endpoint: https://{resource}.openai.azure.com or https://{resource}.services.ai.azure.com',
+				'The resource endpoint: https://{resource}.openai.azure.com or https://{resource}.services.ai.azure.com. A pasted target URI (…/openai/deployments/…?api-version=… or …/openai/v1/…) is cut down to it.',
 		},
 		{
 			displayName: 'API Key',
@@ -70,7 +72,8 @@ export class AzureOpenAiImagesApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{ $credentials.endpoint.trim().replace(/\\/+$/, "").replace(/\\/openai(\\/v1)?$/i, "") }}',
+			// The resource address the node itself uses: a pasted target URI is cut down to it.
+			baseURL: reduceAzureEndpointExpression('$credentials.endpoint || ""'),
 			url: '={{ $credentials.apiStyle === "deployments" ? "/openai/models" : "/openai/v1/models" }}',
 			qs: {
 				'api-version': '={{ $credentials.apiStyle === "deployments" ? $credentials.apiVersion : "preview" }}',

@@ -6,6 +6,8 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
+import { reduceBaseUrlExpression } from '../nodes/shared/transport/addresses';
+
 /**
  * OpenAI, or any server that speaks the OpenAI Images API (LocalAI, vLLM, LiteLLM ...).
  * The key is sent only as headers to the base URL's host.
@@ -49,7 +51,7 @@ export class OpenAiImagesApi implements ICredentialType {
 			type: 'string',
 			default: 'https://api.openai.com/v1',
 			description:
-				'Change it for an OpenAI-compatible server (LocalAI, vLLM, LiteLLM ...), e.g. http://localhost:8080/v1. A bare host gets /v1 added.',
+				'Change it for an OpenAI-compatible server (LocalAI, vLLM, LiteLLM ...), e.g. http://localhost:8080/v1. A bare host gets /v1 added; a pasted request URL (…/v1/images/generations, …/v1/models) is cut down to its base.',
 		},
 	];
 
@@ -66,8 +68,8 @@ export class OpenAiImagesApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL:
-				'={{ (u => /^https?:\\/\\/[^/]+$/.test(u) ? u + "/v1" : u)(($credentials.baseUrl || "https://api.openai.com/v1").trim().replace(/\\/+$/, "")) }}',
+			// The base the node itself uses: a pasted request URL is cut down to it.
+			baseURL: reduceBaseUrlExpression('$credentials.baseUrl || "https://api.openai.com/v1"'),
 			url: '/models',
 		},
 	};

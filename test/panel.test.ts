@@ -19,7 +19,7 @@ function visibleOptions(model: string, chosen: INodeParameters = {}): string[] {
 		.sort();
 }
 
-const ALWAYS = ['binaryPropertyName', 'concurrency', 'extraBody', 'fileName', 'maxRetries', 'n', 'quality', 'size', 'timeout', 'user'];
+const ALWAYS = ['binaryPropertyName', 'concurrency', 'extraBody', 'fileName', 'maxRetries', 'n', 'quality', 'retryOnUnknownOutcome', 'size', 'timeout', 'user'];
 const GPT_ONLY = ['background', 'moderation', 'outputFormat'];
 
 test.each(['gpt-image-2', 'gpt-image-2-2026-04-21', 'gpt-image-1.5', 'gpt-image-2.6-flare'])('%s shows the GPT image options', (model) => {
@@ -54,7 +54,7 @@ test('the public interface: node type, outputs, parameters and options keep thei
 	]);
 	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options']);
 	expect(options.map((o) => o.name)).toEqual(
-		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries']),
+		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome']),
 	);
 	const model = description.properties.find((p) => p.name === 'model')!;
 	expect(model.default).toEqual({ mode: 'id', value: 'gpt-image-2' });

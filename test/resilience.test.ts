@@ -108,29 +108,29 @@ describe('retries per request', () => {
 		expect(run.result.map((item) => (item.error as unknown as { httpCode: string }).httpCode)).toEqual(['429', '400']);
 	});
 
-	test('a connection reset before the answer, and one mid-body, are retried', async () => {
+	test('with Retry When Outcome Is Unknown, a connection reset before the answer, and one mid-body, are retried', async () => {
 		server.script({ reset: true }, { reset: true, afterBytes: 200 });
-		const run = await runCreateImage(server, [{ prompt: 'a kingfisher' }], { options: { maxRetries: 3 } });
+		const run = await runCreateImage(server, [{ prompt: 'a kingfisher' }], { options: { maxRetries: 3, retryOnUnknownOutcome: true } });
 		expect(run.status).toBe('success');
 		expect(attemptsOf('a kingfisher')).toHaveLength(3);
 		expect(run.result[0].binary?.data.mimeType).toBe('image/png');
 	});
 
-	test('an answer slower than the timeout is abandoned and retried', async () => {
-		const run = await runCreateImage(server, [{ prompt: 'slow [hangx1]' }], { options: { timeout: 1000, maxRetries: 1 } });
+	test('with Retry When Outcome Is Unknown, an answer slower than the timeout is abandoned and retried', async () => {
+		const run = await runCreateImage(server, [{ prompt: 'slow [hangx1]' }], { options: { timeout: 1000, maxRetries: 1, retryOnUnknownOutcome: true } });
 		expect(run.status).toBe('success');
 		expect(attemptsOf('slow [hangx1]')).toHaveLength(2);
 	});
 
 	test('a request that times out on every attempt fails with the timeout in the message', async () => {
-		const run = await runCreateImage(server, [{ prompt: 'stuck [hang]' }], { options: { timeout: 1000, maxRetries: 1 } });
+		const run = await runCreateImage(server, [{ prompt: 'stuck [hang]' }], { options: { timeout: 1000, maxRetries: 1, retryOnUnknownOutcome: true } });
 		expect(run.status).toBe('error');
-		expect(run.error?.message).toMatch(/No answer from http:\/\/127\.0\.0\.1:\d+ within 1000 ms \(after 2 attempts\)/);
+		expect(run.error?.message).toMatch(/No answer from http:\/\/127\.0\.0\.1:\d+ within 1000 ms \(after 2 attempts\)\. The request may have been completed and billed$/);
 	});
 
-	test('an answer that stalls mid-body is abandoned at the timeout and retried', async () => {
+	test('with Retry When Outcome Is Unknown, an answer that stalls mid-body is abandoned at the timeout and retried', async () => {
 		server.script({ stall: true, afterBytes: 300 });
-		const run = await runCreateImage(server, [{ prompt: 'a stalled heron' }], { options: { timeout: 1000, maxRetries: 1 } });
+		const run = await runCreateImage(server, [{ prompt: 'a stalled heron' }], { options: { timeout: 1000, maxRetries: 1, retryOnUnknownOutcome: true } });
 		expect(run.status).toBe('success');
 		expect(attemptsOf('a stalled heron')).toHaveLength(2);
 		expect(run.result[0].binary?.data.mimeType).toBe('image/png');
@@ -167,7 +167,7 @@ describe('many items', () => {
 		const rows = Array.from({ length: 60 }, (_, i) => ({
 			prompt: `item ${i}${i % 10 === 3 ? ' [status:429x1][retry-after-ms:50]' : ''}${i % 10 === 6 ? ' [resetx1]' : ''}${i % 20 === 9 ? ' [moderation]' : ''}`,
 		}));
-		const run = await runCreateImage(server, rows, { onError: 'continueRegularOutput', options: { concurrency: 7, maxRetries: 10 } });
+		const run = await runCreateImage(server, rows, { onError: 'continueRegularOutput', options: { concurrency: 7, maxRetries: 10, retryOnUnknownOutcome: true } });
 
 		expect(run.status).toBe('success');
 		expect(run.result).toHaveLength(60);

@@ -22,6 +22,8 @@ const NODE = 'Create Image';
 
 /** The credential the example workflow names (its id and name, unchanged). */
 const CREDENTIAL = { id: 'createImageExampleCred', name: 'OpenAI Images API', type: 'openAiImagesApi' };
+/** The credential of almost-right.workflow.json: its Base URL pasted as a whole request URL. */
+const PASTED_CREDENTIAL = { id: 'almostRightCred', name: 'Pasted request URL', type: 'openAiImagesApi' };
 
 /** Workflow files, imported in one n8n start; executed in parallel (within the shared limiter). */
 const WORKFLOWS = {
@@ -33,6 +35,7 @@ const WORKFLOWS = {
 	badSize: join(FIXTURES, 'bad-size.workflow.json'),
 	editExample: EDIT_EXAMPLE,
 	editNoFile: join(FIXTURES, 'edit-no-file.workflow.json'),
+	almostRight: join(FIXTURES, 'almost-right.workflow.json'),
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
@@ -87,7 +90,12 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 		instance = await N8nInstance.create(host);
 		const n8n = instance;
 		await timed('install package', () => n8n.installPackage(tgz), false);
-		await timed('import credential', () => n8n.importCredentials([{ ...CREDENTIAL, data: { apiKey, baseUrl } }]));
+		await timed('import credentials', () =>
+			n8n.importCredentials([
+				{ ...CREDENTIAL, data: { apiKey, baseUrl } },
+				{ ...PASTED_CREDENTIAL, data: { apiKey, baseUrl: `${baseUrl}/images/generations` } },
+			]),
+		);
 		const names = Object.keys(WORKFLOWS) as WorkflowName[];
 		const ids = await timed(`import ${names.length} workflows`, () => n8n.importWorkflows(names.map((key) => WORKFLOWS[key])));
 		return { server, instance: n8n, ids: Object.fromEntries(names.map((key, i) => [key, ids[i]])) as Record<WorkflowName, string> };
@@ -267,6 +275,35 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.equal(run.data.resultData.runData[NODE]?.[0]?.error?.message, message);
 			const sent = generations(images, (prompt) => prompt.startsWith('bad-size:'), 0);
 			assert.equal(sent.length, 0, 'generation requests for the bad-size workflow');
+		});
+
+		await checks.check('Almost right (issue 8): a pasted Base URL, numeric text, an empty b64_json next to a url, a local 404, a dropped connection', async () => {
+			const { images, n8n } = await context();
+			const run = succeeded(await runs.almostRight);
+			const result = nodeOutput(run, NODE, 0);
+			assert.equal(result.length, 4, `Result items: ${summary(result)}`);
+			assert.deepEqual(result.map(paired), [[0], [0], [1], [2]]);
+			// 1. An empty b64_json next to a url: the url's real image, two JPEG files.
+			for (const [index, item] of result.slice(0, 2).entries()) {
+				const file = item.binary?.data;
+				assert.ok(file, `image ${index} has no binary "data": ${summary([item])}`);
+				assert.equal(file.fileName, `image_0_${index}.jpg`);
+				assert.equal(file.mimeType, 'image/jpeg');
+				assert.deepEqual([...n8n.readBinary(file).subarray(0, 3)], [0xff, 0xd8, 0xff], 'JPEG bytes');
+			}
+			// 4. A local server's words first; OpenAI's retirement as OpenAI's fact after them.
+			assert.equal(
+				result[2].json.error,
+				`model 'gpt-image-1' not found (note: OpenAI retired its model "gpt-image-1" on 2026-10-23 and names gpt-image-2 as its replacement)`,
+			);
+			// 5. A connection lost after sending is not sent again, and the item says why.
+			assert.match(String(result[3].json.error), /may have been completed and billed, so it was not sent again; .*Retry When Outcome Is Unknown$/);
+			const sent = generations(images, (prompt) => prompt.startsWith('almost-right:'), attemptStarted.almostRight);
+			assert.equal(sent.filter((r) => String((r.body as { prompt: string }).prompt).includes('[resetx1]')).length, 1, 'attempts of the dropped request');
+			// 3. The pasted request URL reduced to its base; 2. numeric text sent as JSON numbers.
+			assert.deepEqual([...new Set(sent.map((r) => r.path))], ['/v1/images/generations']);
+			const first = sent.find((r) => String((r.body as { prompt: string }).prompt).includes('[lie:b64-empty-url]'))?.body;
+			assert.deepEqual(pick(first, ['n', 'output_format', 'output_compression']), { n: 2, output_format: 'jpeg', output_compression: 80 });
 		});
 
 		await runEditChecks({

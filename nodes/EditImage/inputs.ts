@@ -6,7 +6,7 @@
  */
 import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
 
-import { fileTypeOf, sniffFormat } from '../shared/files';
+import { imageTypeOf } from '../shared/files';
 import { inputError } from '../shared/parameters';
 import type { PartSource } from '../shared/transport/multipart';
 
@@ -96,16 +96,16 @@ export async function readInputFile(ctx: IExecuteFunctions, itemIndex: number, f
 		: { size: Buffer.byteLength(binary.data, 'base64'), head: Buffer.from(binary.data.slice(0, 24), 'base64') };
 
 	const accepted = rule.formats.map((format) => format.toUpperCase()).join(', ');
-	const format = sniffFormat(head);
-	if (!format || !rule.formats.includes(format)) {
+	const type = imageTypeOf(head);
+	const format = type && (type.extension === 'jpg' ? 'jpeg' : type.extension);
+	if (!type || !format || !rule.formats.includes(format)) {
 		const what = format ? `a ${format.toUpperCase()} file` : `not an image file the node knows (mime type ${binary.mimeType || 'unknown'})`;
-		fail(`"${field}" is ${what}; accepted: ${accepted}`);
+		return fail(`"${field}" is ${what}; accepted: ${accepted}`);
 	}
 	if (!(size > 0)) fail(`"${field}" is empty`);
 	if (size >= rule.maxBytes) {
 		fail(`"${field}" is ${megabytes(size)} (${size.toLocaleString('en-US')} bytes); the API takes files under ${megabytes(rule.maxBytes)}`);
 	}
-	const type = fileTypeOf(format!)!;
 	const stem = field.replace(/[^\w.-]+/g, '_') || 'image';
 	return {
 		field,

@@ -193,7 +193,7 @@ export const imageOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0, maxValue: MAX_RETRIES },
 		default: DEFAULT_MAX_RETRIES,
 		description:
-			'How often one request is tried again after 408, 409, 429 (not insufficient quota), 5xx, a lost connection or a timeout. Only the failed request is repeated, never the images already made. Retry-After is honoured.',
+			'How often one request is tried again after 408, 409, 429 (not insufficient quota), 5xx or a refused connection (nothing was made), and after a timeout or a lost connection only with Retry When Outcome Is Unknown. Only the failed request is repeated. Retry-After is honoured.',
 	},
 	{
 		displayName: 'Moderation',
@@ -274,6 +274,14 @@ export const imageOptions: INodeProperties[] = [
 		default: 'url',
 		description: 'How DALL-E models return the image (GPT image models always return base64)',
 		...forModelsTaking('responseFormat'),
+	},
+	{
+		displayName: 'Retry When Outcome Is Unknown',
+		name: 'retryOnUnknownOutcome',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to retry a request that timed out or lost its connection after it was sent. The provider may already have made and billed those images, so a retry may pay for them twice. Off: such an item fails and says so.',
 	},
 	{
 		displayName: 'Size',

@@ -17,26 +17,26 @@ const BY_FORMAT: Record<string, FileType> = {
 const startsWith = (data: Buffer, bytes: number[], offset = 0) =>
 	data.length >= offset + bytes.length && bytes.every((byte, i) => data[offset + i] === byte);
 
-/** The format name (png, jpeg, webp, gif, svg) the first bytes of a file show, or undefined. */
-export function sniffFormat(data: Buffer): string | undefined {
-	if (startsWith(data, [0x89, 0x50, 0x4e, 0x47])) return 'png';
-	if (startsWith(data, [0xff, 0xd8, 0xff])) return 'jpeg';
-	if (startsWith(data, [0x52, 0x49, 0x46, 0x46]) && startsWith(data, [0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
-	if (startsWith(data, [0x47, 0x49, 0x46, 0x38])) return 'gif';
+/**
+ * The image type the bytes themselves say they are (PNG, JPEG, WEBP, GIF signatures; SVG by its
+ * opening tag), or undefined when they are no image of these types (an HTML page, JSON, nothing).
+ */
+export function imageTypeOf(data: Buffer): FileType | undefined {
+	if (startsWith(data, [0x89, 0x50, 0x4e, 0x47])) return BY_FORMAT.png;
+	if (startsWith(data, [0xff, 0xd8, 0xff])) return BY_FORMAT.jpeg;
+	if (startsWith(data, [0x52, 0x49, 0x46, 0x46]) && startsWith(data, [0x57, 0x45, 0x42, 0x50], 8)) {
+		return BY_FORMAT.webp;
+	}
+	if (startsWith(data, [0x47, 0x49, 0x46, 0x38])) return BY_FORMAT.gif;
 	const head = data.subarray(0, 256).toString('utf8').trimStart();
-	if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'svg';
+	if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return BY_FORMAT.svg;
 	return undefined;
-}
-
-/** The file type of a format name (png, jpeg, webp, gif, svg). */
-export function fileTypeOf(format: string): FileType | undefined {
-	return BY_FORMAT[format];
 }
 
 /** The type the bytes say they are; else the declared content type; else the requested format. */
 export function detectFileType(data: Buffer, contentType?: string, requestedFormat?: string): FileType {
-	const sniffed = sniffFormat(data);
-	if (sniffed) return BY_FORMAT[sniffed];
+	const fromBytes = imageTypeOf(data);
+	if (fromBytes) return fromBytes;
 	const declared = contentType?.split(';')[0].trim().toLowerCase();
 	const byContentType = Object.values(BY_FORMAT).find((type) => type.mimeType === declared);
 	return byContentType ?? BY_FORMAT[requestedFormat ?? ''] ?? BY_FORMAT.png;

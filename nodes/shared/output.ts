@@ -1,14 +1,14 @@
-import { NodeApiError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import { type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
+import { answerTime, describeB64, describeBytes, describeNonJson, untrustedAnswer } from './answerChecks';
 import { imageFromValue } from './transport/answer';
-import { detectFileType, fileNameFor, type FileType } from './files';
+import { fileNameFor, imageTypeOf, type FileType } from './files';
 import type { ItemConfig } from './parameters';
+import { DOCUMENTED_URL_LIFETIME_MS, type Endpoint } from './transport/endpoint';
+import { buildApiError } from './transport/errors';
 import type { ApiAnswer, SendSettings } from './transport/http';
 import { downloadImage } from './transport/http';
 import { header } from './transport/retry';
-
-/** Returned URLs stay valid this long (OpenAI: 60 minutes). */
-const URL_LIFETIME_MS = 60 * 60_000;
 
 interface ImageDatum {
 	b64_json?: string;
@@ -26,18 +26,17 @@ export interface MadeImage {
 	json: IDataObject;
 }
 
-function unexpectedAnswer(ctx: IExecuteFunctions, itemIndex: number, what: string): NodeApiError {
-	const message = `Unexpected answer from the API: ${what}`;
-	return new NodeApiError(ctx.getNode(), { message }, { message, itemIndex });
-}
-
 const defined = (object: IDataObject): IDataObject =>
 	Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== null));
 
 /**
  * The images of one successful answer, with their metadata. Each image's bytes are held once:
  * the base64 text is dropped from the answer as soon as it is decoded, and URLs are downloaded
- * (without credentials) into the binary.
+ * (without credentials) into the binary. Nothing is trusted as it comes: an image is made only
+ * from non-empty bytes that are an image (its type from the bytes); an empty `b64_json` next to
+ * a `url` uses the url; a 2xx with an `error` object is that error; anything else is the item's
+ * error, naming the image's position and what arrived. `endpoint` (the server that answered)
+ * decides whose words lead in errors and whether its URLs expire (`urlLifetimeMs`).
  */
 export async function imagesFromAnswer(
 	ctx: IExecuteFunctions,
@@ -45,10 +44,19 @@ export async function imagesFromAnswer(
 	answer: ApiAnswer,
 	receivedAt: number,
 	settings: SendSettings,
+	endpoint?: Pick<Endpoint, 'kind' | 'urlLifetimeMs'>,
 ): Promise<MadeImage[]> {
-	const body = (answer.body && typeof answer.body === 'object' ? answer.body : {}) as IDataObject;
+	const { itemIndex } = settings;
+	if (!answer.body || typeof answer.body !== 'object' || Buffer.isBuffer(answer.body)) {
+		throw untrustedAnswer(ctx, itemIndex, describeNonJson(answer.body, answer.status, header(answer.headers, 'content-type')));
+	}
+	const body = answer.body as IDataObject;
+	if (!Array.isArray(body.data) && body.error) {
+		// A relay's error inside a 2xx: the same error as with an error status.
+		throw buildApiError(ctx.getNode(), itemIndex, answer.status, body, config.model, answer.attempts, undefined, endpoint?.kind);
+	}
 	const data = (Array.isArray(body.data) ? body.data : []) as ImageDatum[];
-	const createdMs = typeof body.created === 'number' ? body.created * 1000 : receivedAt;
+	const createdMs = answerTime(body.created, receivedAt);
 	const common = {
 		model: config.model,
 		prompt: config.prompt,
@@ -60,27 +68,40 @@ export async function imagesFromAnswer(
 		promptFilterResults: body.prompt_filter_results,
 	};
 	const images: MadeImage[] = [];
-	for (const [position, datum] of data.entries()) {
-		let bytes: Buffer;
+	for (const [position, entry] of data.entries()) {
+		const datum = (entry && typeof entry === 'object' ? entry : {}) as ImageDatum;
+		const where = `image ${position} of the answer`;
+		let bytes: Buffer | undefined;
 		let contentType: string | undefined;
-		if (typeof datum.b64_json === 'string') {
-			bytes = imageFromValue(datum.b64_json, answer.images ?? []);
+		let source = '';
+		const b64 = datum.b64_json;
+		if (typeof b64 === 'string') {
+			const decoded = imageFromValue(b64, answer.images ?? []);
 			delete datum.b64_json;
-		} else if (typeof datum.url === 'string') {
+			if (decoded.length > 0) bytes = decoded;
+		}
+		if (!bytes && typeof datum.url === 'string' && datum.url !== '') {
 			({ data: bytes, contentType } = await downloadImage(ctx, datum.url, settings));
-		} else {
-			throw unexpectedAnswer(ctx, settings.itemIndex, `its image ${position} has neither b64_json nor url`);
+			source = ` (downloaded from ${datum.url.startsWith('data:') ? 'its data: URL' : safeOrigin(datum.url)})`;
+		} else if (!bytes) {
+			const url = datum.url === undefined ? 'no url' : `url ${JSON.stringify(datum.url)}`;
+			throw untrustedAnswer(ctx, itemIndex, `${where} has ${describeB64(b64)} and ${url}: no image was made from it`);
+		}
+		const type = imageTypeOf(bytes);
+		if (!type) {
+			throw untrustedAnswer(ctx, itemIndex, `${where} is not an image${source}: ${describeBytes(bytes, contentType)}`);
 		}
 		const isHttpUrl = typeof datum.url === 'string' && /^https?:/i.test(datum.url);
-		const type = detectFileType(bytes, contentType, (body.output_format as string) ?? config.outputFormat);
+		const lifetime = endpoint ? endpoint.urlLifetimeMs : DOCUMENTED_URL_LIFETIME_MS;
 		images.push({
 			data: bytes,
 			type,
 			json: defined({
 				...common,
-				outputFormat: (body.output_format as string) ?? config.outputFormat ?? type.extension.replace('jpg', 'jpeg'),
+				// The file's own format, from its bytes: what the server said it sent may differ.
+				outputFormat: type.extension.replace('jpg', 'jpeg'),
 				revisedPrompt: datum.revised_prompt,
-				expiresAt: isHttpUrl ? new Date(createdMs + URL_LIFETIME_MS).toISOString() : undefined,
+				expiresAt: isHttpUrl && lifetime ? new Date(createdMs + lifetime).toISOString() : undefined,
 				url: isHttpUrl ? datum.url : undefined,
 				// Usage is per request: on its first image only, so that a sum over items is right.
 				usage: position === 0 ? body.usage : undefined,
@@ -89,8 +110,18 @@ export async function imagesFromAnswer(
 			}),
 		});
 	}
-	if (images.length === 0) throw unexpectedAnswer(ctx, settings.itemIndex, 'it holds no image (no "data" entries)');
+	if (images.length === 0) {
+		throw untrustedAnswer(ctx, itemIndex, `it holds no image (no "data" entries): ${JSON.stringify(body).slice(0, 300)}`);
+	}
 	return images;
+}
+
+function safeOrigin(url: string): string {
+	try {
+		return new URL(url).origin;
+	} catch {
+		return 'its url';
+	}
 }
 
 /** Output items for an item's images, in image order, with binary files named and typed. */

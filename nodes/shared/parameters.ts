@@ -12,6 +12,7 @@ import {
 	MAX_CONCURRENCY,
 	MAX_RETRIES,
 	MAX_TIMEOUT_MS,
+	imageOptions,
 } from './description';
 
 export type ResultFormat = 'images' | 'rawResponse';
@@ -40,6 +41,8 @@ export interface ItemConfig extends ImageOptions {
 	extraBody: IDataObject;
 	timeout: number;
 	maxRetries: number;
+	/** Retry requests whose outcome is unknown (timed out, connection lost after sending): they may be billed twice. */
+	retryOnUnknownOutcome: boolean;
 }
 
 /** Where each option lives in the request body, and how the panel names it. */
@@ -93,6 +96,29 @@ function readExtraBody(ctx: IExecuteFunctions, itemIndex: number, raw: unknown):
 	return value as IDataObject;
 }
 
+/** Options the panel shows as numbers: their values may still arrive as text from expressions. */
+const NUMERIC_OPTIONS = new Set(imageOptions.filter((option) => option.type === 'number').map((option) => option.name));
+
+const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Reads one numeric option of one item as n8n hands it over: a number, or the text an expression
+ * made of one ("2", " 80 "; decimal notation only). Returns undefined when the option is unset
+ * (undefined, null, empty or blank text), else the number, to be sent as a JSON number.
+ * Throws ItemInputError naming the item and the field when the value is not a number at all;
+ * whether the number is in range is the caller's check.
+ */
+export function readNumber(ctx: IExecuteFunctions, itemIndex: number, label: string, value: unknown): number | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (typeof value === 'number' && Number.isFinite(value)) return value;
+	if (typeof value === 'string') {
+		const text = value.trim();
+		if (text === '') return undefined;
+		if (NUMBER_TEXT.test(text)) return Number(text);
+	}
+	throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not a number; enter a number, or an expression that gives one (e.g. {{ $json.count }})`);
+}
+
 function boundedInteger(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -102,8 +128,8 @@ function boundedInteger(
 	min: number,
 	max: number,
 ): number {
-	if (value === undefined || value === null || value === '') return fallback;
-	const number = Number(value);
+	const number = readNumber(ctx, itemIndex, label, value);
+	if (number === undefined) return fallback;
 	if (!Number.isInteger(number) || number < min || number > max) {
 		throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not accepted; expected a whole number from ${min} to ${max}`);
 	}
@@ -122,6 +148,7 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 		extraBody: readExtraBody(ctx, itemIndex, options.extraBody),
 		timeout: boundedInteger(ctx, itemIndex, 'Request Timeout', options.timeout, DEFAULT_TIMEOUT_MS, 1000, MAX_TIMEOUT_MS),
 		maxRetries: boundedInteger(ctx, itemIndex, 'Max Retries', options.maxRetries, DEFAULT_MAX_RETRIES, 0, MAX_RETRIES),
+		retryOnUnknownOutcome: options.retryOnUnknownOutcome === true || String(options.retryOnUnknownOutcome).trim() === 'true',
 	};
 	if (!config.binaryPropertyName) {
 		throw inputError(ctx, itemIndex, 'Put Output File in Field', 'is empty; give the name of a binary field, e.g. data');
@@ -129,7 +156,11 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 	for (const key of IMAGE_OPTION_KEYS) {
 		const value = options[key];
 		if (value === undefined || value === null || value === '') continue;
-		(config as unknown as IDataObject)[key] = typeof value === 'string' ? value.trim() : value;
+		(config as unknown as IDataObject)[key] = NUMERIC_OPTIONS.has(key)
+			? readNumber(ctx, itemIndex, `Options › ${OPTION_FIELDS[key].label}`, value)
+			: typeof value === 'string'
+				? value.trim()
+				: value;
 	}
 	return config;
 }

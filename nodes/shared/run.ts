@@ -98,6 +98,7 @@ async function runItem(
 		itemIndex,
 		timeout: config.timeout,
 		maxRetries: config.maxRetries,
+		retryOnUnknownOutcome: config.retryOnUnknownOutcome,
 		limiter,
 		signal,
 	};
@@ -117,9 +118,9 @@ async function runItem(
 	const perRequest = await allOrFirstError(plan.bodies, settings, async (body): Promise<MadeImage[]> => {
 		const { answer, receivedAt } = await send(body);
 		if (answer.status >= 400) {
-			throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts, answer.refusedWaitMs);
+			throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts, answer.refusedWaitMs, endpoint.kind);
 		}
-		return await imagesFromAnswer(ctx, config, answer, receivedAt, settings);
+		return await imagesFromAnswer(ctx, config, answer, receivedAt, settings, endpoint);
 	});
 	return await imageItems(ctx, itemIndex, config, perRequest.flat());
 }

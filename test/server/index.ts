@@ -42,6 +42,10 @@
  *   [retry-after:2]  [retry-after-ms:150]  [retry-after-date]  (wait hints on error answers)
  *   "xN" = only the first N attempts with that prompt. Full grammar: directives.ts.
  *
+ * Answers that lie (tags in the prompt, applied to a success answer; lies.ts): [lie:b64-empty-url]
+ *   [lie:b64-null-url] [lie:b64-empty] [lie:data-url] [lie:url-html] [lie:url-json] [lie:url-empty]
+ *   [lie:error-200] [lie:html-200] [lie:text-200] [lie:created=N|null|text] [lie:not-found-local]
+ *
  * Image sizes in noise mode: ~1.5 bytes per pixel as PNG, so the default 1024x1024 is
  * ~1.5 MiB (1536x1024 ~2.4 MB, 512x512 ~0.4 MB). Solid mode: a few KB.
  */

@@ -22,6 +22,7 @@ import {
 import { editedImage, validateEdit, type ValidatedEdit } from './edits';
 import { getImage, type EncodedImage, type OutputFormat } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
+import { applyLies, parseLies, type StoredFile } from './lies';
 import { LISTED_MODELS, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
 import type {
 	Flavor,
@@ -72,6 +73,7 @@ function fieldsOf(form: ParsedForm): Record<string, string | string[]> {
 	}
 	return fields;
 }
+const extensionOf = (img: EncodedImage) => (img.format === 'jpeg' ? 'jpg' : img.format);
 
 function mulberry32(seed: number): () => number {
 	let a = seed >>> 0;
@@ -124,7 +126,7 @@ export class ImageServerImpl implements ImageServer {
 	private readonly scripts: ScriptStep[] = [];
 	private readonly attempts = new Map<string, number>();
 	private window: number[] = [];
-	private readonly files = new Map<string, EncodedImage>();
+	private readonly files = new Map<string, StoredFile>();
 	private random: () => number = Math.random;
 	private readonly token = `__B64_${randomBytes(6).toString('hex')}__`;
 
@@ -457,7 +459,7 @@ export class ImageServerImpl implements ImageServer {
 		this.send(ctx, { status: 200, body: img.buffer, contentType: img.contentType, headers: { 'cache-control': 'private, max-age=3600' } });
 	}
 
-	private storeFile(img: EncodedImage): string {
+	private storeFile(img: StoredFile): string {
 		const id = `img-${randomBytes(12).toString('hex')}`;
 		this.files.set(id, img);
 		while (this.files.size > MAX_FILES) this.files.delete(this.files.keys().next().value as string);
@@ -668,7 +670,14 @@ export class ImageServerImpl implements ImageServer {
 		if (res.destroyed) return;
 		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
 		if (r.stream && flavor === 'openai') return this.stream(ctx, r, img, edited ? 'image_edit' : 'image_generation');
-		this.send(ctx, { status: 200, body: this.successBody(flavor, azure, r, img), contentType: 'application/json' });
+		const success = this.successBody(flavor, azure, r, img);
+		// Answers that lie ([lie:...] tags, lies.ts): built from the honest one.
+		const lies = parseLies(r.prompt);
+		if (lies) {
+			const store = (file?: StoredFile, ext?: string) => this.fileUrl(flavor, file ?? img, ext ?? extensionOf(img));
+			return this.send(ctx, applyLies(lies, success, { b64: img.b64, contentType: img.contentType }, r.model, store));
+		}
+		this.send(ctx, { status: 200, body: success, contentType: 'application/json' });
 	}
 
 	private validate(
@@ -737,9 +746,8 @@ export class ImageServerImpl implements ImageServer {
 		};
 	}
 
-	private fileUrl(flavor: Flavor, img: EncodedImage): string {
+	private fileUrl(flavor: Flavor, img: StoredFile, ext: string): string {
 		const id = this.storeFile(img);
-		const ext = img.format === 'jpeg' ? 'jpg' : img.format;
 		if (flavor === 'localai') return `${this.url}/generated-images/${id}.${ext}`;
 		const now = Date.now();
 		const q = new URLSearchParams({
@@ -759,7 +767,7 @@ export class ImageServerImpl implements ImageServer {
 		const entries: Array<Record<string, unknown>> = [];
 		for (let i = 0; i < r.n; i++) {
 			const e: Record<string, unknown> = {};
-			if (r.responseFormat === 'url') e.url = this.fileUrl(flavor, img);
+			if (r.responseFormat === 'url') e.url = this.fileUrl(flavor, img, extensionOf(img));
 			else e.b64_json = this.token;
 			if (r.family === 'dall-e-3') e.revised_prompt = `A detailed, high-quality rendering of: ${r.prompt}`;
 			if (azure) {

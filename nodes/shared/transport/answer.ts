@@ -22,15 +22,28 @@ export interface ImageAnswer {
 	images: Array<Buffer | undefined>;
 }
 
-/** The image a `b64_json` value stands for: decoded by the reader, or decoded now. */
+/** The image a `b64_json` value stands for: decoded by the reader, or decoded now (a data: URL prefix dropped). */
 export function imageFromValue(value: string, images: Array<Buffer | undefined>): Buffer {
-	if (!value.startsWith(PLACEHOLDER_PREFIX)) return Buffer.from(value, 'base64');
+	if (!value.startsWith(PLACEHOLDER_PREFIX)) return Buffer.from(value.slice(dataUrlPrefixLength(value)), 'base64');
 	const index = Number(value.slice(PLACEHOLDER_PREFIX.length));
 	const image = images[index];
 	if (!image) throw new Error(`image ${index} was already taken`);
 	// Held once: the caller owns the bytes from now on.
 	images[index] = undefined;
 	return image;
+}
+
+/** Longest `data:<type>;base64,` prefix looked for (media types are short). */
+const MAX_DATA_PREFIX = 128;
+const DATA_PREFIX = /^data:[^,;"\\]*(?:;[^,;"\\]*)*;base64,/i;
+
+/**
+ * How many characters of a `b64_json` value are a `data:image/...;base64,` prefix (some servers
+ * send a data URL instead of bare base64): 0 when there is none. Reads `latin1` text, so it
+ * takes a string or the start of the raw bytes.
+ */
+export function dataUrlPrefixLength(text: string): number {
+	return DATA_PREFIX.exec(text.slice(0, MAX_DATA_PREFIX))?.[0].length ?? 0;
 }
 
 const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
@@ -98,9 +111,10 @@ export function parseImageAnswer(raw: Buffer): ImageAnswer {
 		if (backslash !== -1 && backslash < end) {
 			close = stringEnd(raw, start);
 			if (close === -1) break;
-			image = Buffer.from(JSON.parse(raw.toString('latin1', start - 1, close + 1)) as string, 'base64');
+			const value = JSON.parse(raw.toString('latin1', start - 1, close + 1)) as string;
+			image = Buffer.from(value.slice(dataUrlPrefixLength(value)), 'base64');
 		} else {
-			image = decodeInPlace(raw, start, end);
+			image = decodeInPlace(raw, start + dataUrlPrefixLength(raw.toString('latin1', start, Math.min(end, start + MAX_DATA_PREFIX))), end);
 		}
 		// The placeholder as JSON text (its NUL escaped), between the value's own quotes.
 		structure.push(raw.subarray(position, start), Buffer.from(JSON.stringify(`${PLACEHOLDER_PREFIX}${images.length}`).slice(1, -1)));

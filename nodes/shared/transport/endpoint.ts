@@ -1,6 +1,7 @@
-import type { IDataObject, IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type ILoadOptionsFunctions } from 'n8n-workflow';
 
 import type { ProviderLimits } from '../validate';
+import { AddressError, reduceAzureEndpoint, reduceBaseUrl } from './addresses';
 
 export type AuthenticationType = 'openAiImagesApi' | 'azureOpenAiImagesApi';
 
@@ -18,21 +19,23 @@ export interface Endpoint {
 	route(path: ImagePath, model: string): { url: string; qs?: IDataObject; modelInBody: boolean };
 	/** Requests that list models or deployments, tried in order until one answers. */
 	modelLists: Array<{ url: string; qs?: IDataObject }>;
+	/** How long returned image URLs stay valid, where the provider documents it; undefined: not known to expire. */
+	urlLifetimeMs?: number;
 }
+
+/** OpenAI's and Azure OpenAI's returned image URLs are valid for 60 minutes (their API references). */
+export const DOCUMENTED_URL_LIFETIME_MS = 60 * 60_000;
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
-/** Base URL with or without a trailing slash or /v1: a bare host gets /v1, anything else stays. */
+/** The Base URL the node appends `/images/...` to (empty: OpenAI's); see reduceBaseUrl. Throws AddressError. */
 export function normalizeBaseUrl(raw: string): string {
-	const trimmed = (raw || OPENAI_BASE_URL).trim().replace(/\/+$/, '');
-	const url = new URL(trimmed);
-	return url.pathname === '' || url.pathname === '/' ? `${trimmed}/v1` : trimmed;
+	return reduceBaseUrl(raw.trim() || OPENAI_BASE_URL);
 }
 
-/** Azure endpoint as a resource URL, whatever the user pasted after it (/openai, /openai/v1). */
+/** Azure endpoint as the resource's address, whatever the user pasted after it; see reduceAzureEndpoint. Throws AddressError. */
 export function normalizeAzureEndpoint(raw: string): string {
-	const trimmed = raw.trim().replace(/\/+$/, '');
-	return trimmed.replace(/\/openai(\/v1)?$/i, '');
+	return reduceAzureEndpoint(raw);
 }
 
 const noLimits = (name: string): ProviderLimits => ({ name, unsupportedOutputFormats: [] });
@@ -48,6 +51,7 @@ export function openAiEndpoint(baseUrlSetting: string): Endpoint {
 		origin,
 		route: (path) => ({ url: `${baseUrl}/images/${path}`, modelInBody: true }),
 		modelLists: [{ url: `${baseUrl}/models` }],
+		urlLifetimeMs: isOpenAi ? DOCUMENTED_URL_LIFETIME_MS : undefined,
 	};
 }
 
@@ -78,6 +82,7 @@ export function azureEndpoint(settings: IDataObject): Endpoint {
 					}
 				: { url: `${endpoint}/openai/v1/images/${path}`, modelInBody: true },
 		modelLists: dated ? [deploymentsList] : [deploymentsList, { url: `${endpoint}/openai/v1/models` }],
+		urlLifetimeMs: DOCUMENTED_URL_LIFETIME_MS,
 	};
 }
 
@@ -87,7 +92,14 @@ export async function resolveEndpoint(
 	authentication: AuthenticationType,
 ): Promise<Endpoint> {
 	const credentials = await ctx.getCredentials(authentication);
-	return authentication === 'azureOpenAiImagesApi'
-		? azureEndpoint(credentials)
-		: openAiEndpoint(String(credentials.baseUrl ?? ''));
+	try {
+		return authentication === 'azureOpenAiImagesApi'
+			? azureEndpoint(credentials)
+			: openAiEndpoint(String(credentials.baseUrl ?? ''));
+	} catch (error) {
+		// Before anything is sent: the credential's address cannot be used as it is.
+		const credential = authentication === 'azureOpenAiImagesApi' ? 'Azure OpenAI Images API' : 'OpenAI Images API';
+		const message = error instanceof AddressError ? `Credential "${credential}" › ${error.message}` : (error as Error).message;
+		throw new NodeOperationError(ctx.getNode(), message);
+	}
 }

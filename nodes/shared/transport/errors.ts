@@ -1,6 +1,7 @@
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 import { findModelFamily, isRetired } from '../models';
+import type { Endpoint } from './endpoint';
 import { MAX_HONOURED_WAIT_MS } from './retry';
 
 /** What an error answer says, whatever its shape (OpenAI, Azure, FastAPI, plain text, HTML). */
@@ -11,6 +12,10 @@ export interface ApiErrorDetails {
 	param?: string;
 	/** Azure content filter: the categories that fired. */
 	filteredCategories?: string[];
+	/** Azure: `inner_error.code` (e.g. ResponsibleAIPolicyViolation), beside the API's own type and code. */
+	innerCode?: string;
+	/** Azure: `inner_error.revised_prompt`, the prompt as the service rewrote it. */
+	revisedPrompt?: string;
 }
 
 const MAX_TEXT = 500;
@@ -67,7 +72,8 @@ export function describeApiError(body: unknown, status: number): ApiErrorDetails
 			type: textOf(e.type),
 			param: textOf(e.param),
 			filteredCategories: filteredCategories(inner.content_filter_results ?? e.content_filter_results),
-			...(inner.code ? { code: textOf(e.code), type: textOf(inner.code) } : {}),
+			innerCode: textOf(inner.code),
+			revisedPrompt: textOf(inner.revised_prompt),
 		};
 	}
 	if (typeof error === 'string') return { message: clip(error) };
@@ -89,8 +95,12 @@ export function describeApiError(body: unknown, status: number): ApiErrorDetails
 
 const RETIRED_HINT = /model_not_found|does not exist|not found|deprecated|shut down|no longer/i;
 
-/** The error message for an HTTP error answer, with the retirement of known models explained. */
-export function apiErrorMessage(details: ApiErrorDetails, status: number, model: string): string {
+/**
+ * The error message for an HTTP error answer, with the retirement of known models explained.
+ * `server` is the kind of server that answered: OpenAI's retirement is OpenAI's fact, so on any
+ * other server (compatible, local, Azure) its own words come first and the note follows.
+ */
+export function apiErrorMessage(details: ApiErrorDetails, status: number, model: string, server: Endpoint['kind'] = 'openai'): string {
 	const family = findModelFamily(model);
 	const retired =
 		isRetired(family) &&
@@ -99,7 +109,10 @@ export function apiErrorMessage(details: ApiErrorDetails, status: number, model:
 	let message = details.message;
 	if (retired) {
 		const { date, replacement } = family!.retirement!;
-		message = `The model "${model}" was retired by OpenAI on ${date}; use ${replacement} instead (the API answered: ${details.message})`;
+		message =
+			server === 'openai'
+				? `The model "${model}" was retired by OpenAI on ${date}; use ${replacement} instead (the API answered: ${details.message})`
+				: `${details.message} (note: OpenAI retired its model "${model}" on ${date} and names ${replacement} as its replacement)`;
 	}
 	if (details.filteredCategories?.length) {
 		message += ` [content filter: ${details.filteredCategories.join(', ')}]`;
@@ -115,6 +128,7 @@ export function buildApiError(
 	model: string,
 	attempts: number,
 	refusedWaitMs?: number,
+	server?: Endpoint['kind'],
 ): NodeApiError {
 	const details = describeApiError(body, status);
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
@@ -122,12 +136,14 @@ export function buildApiError(
 		refusedWaitMs === undefined
 			? ''
 			: ` (the provider asks to wait ${Math.round(refusedWaitMs / 1000)} s, longer than the ${MAX_HONOURED_WAIT_MS / 60_000} minutes this node waits)`;
-	const message = `${apiErrorMessage(details, status, model)}${attemptsNote}${waitNote}`;
+	const message = `${apiErrorMessage(details, status, model, server)}${attemptsNote}${waitNote}`;
 	const descriptionParts = [
 		`HTTP ${status}`,
 		details.type && `type: ${details.type}`,
 		details.code && `code: ${details.code}`,
 		details.param && `param: ${details.param}`,
+		details.innerCode && `inner code: ${details.innerCode}`,
+		details.revisedPrompt && `revised prompt: ${clip(details.revisedPrompt)}`,
 	].filter(Boolean);
 	const error = new NodeApiError(
 		node,

@@ -17,6 +17,7 @@ import {
 	header,
 	isRetryableConnectionError,
 	isRetryableStatus,
+	isUnknownOutcome,
 	MAX_HONOURED_WAIT_MS,
 	providerWaitMs,
 	type Headers,
@@ -40,6 +41,12 @@ export interface SendSettings {
 	maxRetries: number;
 	limiter: AdaptiveLimiter;
 	signal?: AbortSignal;
+	/**
+	 * Retry a POST whose outcome is unknown (timed out, or its connection lost after sending),
+	 * which the provider may already have completed and billed. Default false: such a request
+	 * fails and says so. Downloads are retried whatever this says (they cost nothing).
+	 */
+	retryOnUnknownOutcome?: boolean;
 }
 
 interface FullResponse {
@@ -50,17 +57,25 @@ interface FullResponse {
 	images?: Array<Buffer | undefined>;
 }
 
-/** The code and message of a failure that never produced an HTTP answer. */
+const codeOf = (value: unknown) => (typeof value === 'string' && /^[A-Z_]+$/.test(value) ? value : undefined);
+
+/**
+ * The code and message of a failure that never produced an HTTP answer. n8n 1.x wraps the
+ * request library's error in a NodeApiError that keeps neither its `cause` nor its `code`: the
+ * code is then in `httpCode` and the original message in `messages`.
+ */
 export function connectionFailure(error: unknown): { code?: string; message: string } {
-	let current = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+	let current = error as { code?: unknown; httpCode?: unknown; message?: unknown; messages?: unknown; cause?: unknown } | undefined;
 	let code: string | undefined;
 	let message = '';
+	const wrapped: string[] = [];
 	for (let depth = 0; current && depth < 5; depth++) {
-		if (!code && typeof current.code === 'string' && /^[A-Z_]+$/.test(current.code)) code = current.code;
+		code ??= codeOf(current.code) ?? codeOf(current.httpCode);
 		if (!message && typeof current.message === 'string') message = current.message;
+		if (Array.isArray(current.messages)) wrapped.push(...current.messages.filter((m): m is string => typeof m === 'string' && m !== message));
 		current = current.cause as typeof current;
 	}
-	return { code, message: message || String(error) };
+	return { code, message: [message || String(error), ...new Set(wrapped)].join('; ') };
 }
 
 const CONNECTION_FAILURES: Record<string, string> = {
@@ -81,28 +96,37 @@ function connectionError(
 	endpoint: Endpoint,
 	error: unknown,
 	attempts: number,
+	billing?: { outcomeUnknown: boolean; retryHeldBack: boolean },
 ): NodeApiError {
 	const { code, message } = connectionFailure(error);
 	const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message);
+	const reason = CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed';
 	// Plain words, not the code: n8n replaces any message holding a code like ECONNREFUSED
 	// with a generic one that names neither the host nor the attempts.
 	const what = timedOut
 		? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
-		: `Could not reach ${endpoint.origin}: ${CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed'}`;
+		: billing?.outcomeUnknown
+			? `The connection to ${endpoint.origin} was lost before its answer arrived: ${reason}`
+			: `Could not reach ${endpoint.origin}: ${reason}`;
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+	const billingNote = !billing?.outcomeUnknown
+		? ''
+		: billing.retryHeldBack
+			? '. The request may have been completed and billed, so it was not sent again; to retry it anyway (and maybe pay twice), turn on Options › Retry When Outcome Is Unknown'
+			: '. The request may have been completed and billed';
 	// The code stays out of the error response: n8n would swap the message for a generic one.
 	const apiError = new NodeApiError(
 		ctx.getNode(),
 		{ message: what } as JsonObject,
 		{
-			message: `${what}${attemptsNote}`,
+			message: `${what}${attemptsNote}${billingNote}`,
 			description: timedOut
-				? 'Large or high-quality images can take minutes: raise Options › Request Timeout, or Max Retries.'
+				? 'Large or high-quality images can take minutes: raise Options › Request Timeout.'
 				: `${code ?? 'error'}: ${message}`,
 			itemIndex: settings.itemIndex,
 		},
 	);
-	apiError.context.connectionError = { code: code ?? null, attempts, timedOut };
+	apiError.context.connectionError = { code: code ?? null, attempts, timedOut, outcomeUnknown: billing?.outcomeUnknown ?? false };
 	return apiError;
 }
 
@@ -127,8 +151,9 @@ function bytesOf(body: unknown): Buffer {
 
 /**
  * Sends one request through n8n's authenticated HTTP helper, retrying only this request
- * (408/409/429/5xx, lost connections, timeouts) and honouring the provider's wait hints.
- * Answers of any status are returned; only transport failures throw.
+ * (408/409/429/5xx, refused connections; timeouts and connections lost after sending only with
+ * `settings.retryOnUnknownOutcome` for a POST, since those may have been billed) and honouring
+ * the provider's wait hints. Answers of any status are returned; only transport failures throw.
  */
 export async function sendApiRequest(
 	ctx: IExecuteFunctions,
@@ -167,8 +192,14 @@ export async function sendApiRequest(
 		} catch (error) {
 			if (signal?.aborted) throw cancelled(ctx, settings.itemIndex);
 			const { code, message } = connectionFailure(error);
-			if (attempt > maxRetries || !isRetryableConnectionError(code, message)) {
-				throw connectionError(ctx, settings, endpoint, error, attempt);
+			// A POST that may have been carried out is paid for again if sent again.
+			const outcomeUnknown = request.method === 'POST' && isUnknownOutcome(code, message);
+			const retryHeldBack = outcomeUnknown && !settings.retryOnUnknownOutcome;
+			if (attempt > maxRetries || !isRetryableConnectionError(code, message) || retryHeldBack) {
+				throw connectionError(ctx, settings, endpoint, error, attempt, {
+					outcomeUnknown,
+					retryHeldBack: retryHeldBack && attempt <= maxRetries && isRetryableConnectionError(code, message),
+				});
 			}
 			await abortableSleep(backoffMs(attempt - 1), signal);
 			continue;

@@ -19,6 +19,21 @@ const RETRYABLE_CONNECTION_CODES = new Set([
 	'UND_ERR_SOCKET',
 ]);
 
+/** Failures that happen before a request reaches the server: nothing can have been made or billed. */
+const NOT_SENT_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'];
+const NOT_SENT_MESSAGE = new RegExp(NOT_SENT_CODES.join('|'));
+
+/**
+ * Whether a failure that produced no answer leaves it unknown if the server did the work: true
+ * for timeouts and for connections reset or closed once the request may have been sent (the
+ * provider may have made and billed the images); false for a refused connection, a host not
+ * found or unreachable (the request never left). Source: images-api.md, "Errors and headers".
+ */
+export function isUnknownOutcome(code: string | undefined, message: string): boolean {
+	if (code) return !NOT_SENT_CODES.includes(code);
+	return !NOT_SENT_MESSAGE.test(message);
+}
+
 export type Headers = Record<string, string | string[] | undefined>;
 
 export function header(headers: Headers | undefined, name: string): string | undefined {
