@@ -455,3 +455,33 @@ describe('chained after Create Image', () => {
 		}
 	});
 });
+
+describe('retries', () => {
+	const rows = (prompt: string) => [{ json: { prompt }, binary: { data: file(redPng, 'image/png', 'a.png'), logo: file(greenJpeg, 'image/jpeg', 'b.jpg') } }];
+
+	test('a 500 is retried, and the retry carries the whole form again (every file, every byte)', async () => {
+		const run = await runEditImage(server, rows('retry me [status:500x1]'), { images: 'data, logo' });
+
+		expect(run.error?.message).toBeUndefined();
+		const sent = edits(server);
+		expect(sent).toHaveLength(2);
+		for (const request of sent) {
+			expect(request.files!.map((part) => [part.name, part.size])).toEqual([
+				['image[]', redPng.length],
+				['image[]', greenJpeg.length],
+			]);
+		}
+		expect(close(await centre(await binaryBuffer(run.result[0], 'data')), negated(RED))).toBe(true);
+	});
+
+	test('a connection lost after sending is not sent again by default (it may have been billed); with Retry When Outcome Is Unknown it is', async () => {
+		const dropped = await runEditImage(server, rows('dropped [resetx1]'), { options: { maxRetries: 3 }, onError: 'continueRegularOutput' });
+		expect(dropped.result[0].json.error).toMatch(/may have been completed and billed, so it was not sent again/);
+		expect(edits(server)).toHaveLength(1);
+
+		server.reset();
+		const retried = await runEditImage(server, rows('dropped again [resetx1]'), { options: { maxRetries: 3, retryOnUnknownOutcome: true } });
+		expect(retried.error?.message).toBeUndefined();
+		expect(edits(server).map((request) => request.files!.length)).toEqual([1, 1]);
+	});
+});
