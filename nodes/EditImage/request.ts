@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { planRequests } from '../CreateImage/request';
+import { planRequests } from '../shared/body';
 import { EDIT_LIMITS, inputFidelitiesOf, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
 import { inputError, type ItemConfig } from '../shared/parameters';
 import type { ImageOperation } from '../shared/run';

@@ -1,0 +1,28 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { ModelFamily } from './models';
+import { OPTION_FIELDS, type ImageOptions, type ItemConfig } from './parameters';
+
+/**
+ * The request bodies for one item, as JSON objects with the API's field names (OPTION_FIELDS),
+ * for generations and edits alike (edits send them as form fields). `model` is always sent (the
+ * old server default is gone) unless the route names it (Azure's dated routes); options the
+ * user did not set are left to the API's defaults; `extraBody` wins over both. When `n` is more
+ * than the model makes in one request (dall-e-3: 1), the item is split.
+ */
+export function planRequests(config: ItemConfig, family: ModelFamily | undefined, modelInBody = true): IDataObject[] {
+	const body: IDataObject = modelInBody ? { model: config.model, prompt: config.prompt } : { prompt: config.prompt };
+	for (const [key, { apiName }] of Object.entries(OPTION_FIELDS) as Array<[keyof ImageOptions, { apiName: string }]>) {
+		if (config[key] !== undefined) body[apiName] = config[key];
+	}
+	Object.assign(body, config.extraBody);
+
+	const total = typeof body.n === 'number' ? body.n : 1;
+	const perRequest = family?.maxImagesPerRequest ?? total;
+	if (total <= perRequest) return [body];
+	const requests: IDataObject[] = [];
+	for (let first = 0; first < total; first += perRequest) {
+		requests.push({ ...body, n: Math.min(perRequest, total - first) });
+	}
+	return requests;
+}
