@@ -10,6 +10,7 @@
  * Ends with the line `N passed, M failed`; exits 1 when anything failed.
  * E2E_PARALLEL: n8n processes at once over all hosts (default: the number of cores, at least 2).
  * E2E_KEEP_INSTANCES=1: keep the instances' folders for a look afterwards.
+ * E2E_SUITES=agent: only the suites named (create-image, agent, browser; default all).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { ensureHost, HOST_NAMES, type HostInfo, type HostName } from './lib/hosts';
 import { packPackage } from './lib/n8n';
 import { cleanEnv, run } from './lib/proc';
+import { runAgentSuite } from './suite/agent';
 import { runHostSuite, type HostSuiteResult } from './suite/create-image';
 import { Limiter, seconds, type Counts, type Log } from './suite/runner';
 
@@ -25,6 +27,13 @@ const REPO = resolve(__dirname, '..');
 const BROWSER_SUITE = join(__dirname, 'browser', 'suite.ts');
 
 const log: Log = (line) => console.log(line);
+
+/** The suites run on each host, in parallel; E2E_SUITES=agent (a comma list) runs only those named. */
+const SUITES = [
+	['create-image', runHostSuite],
+	['agent', runAgentSuite],
+] as const;
+const selected = process.env.E2E_SUITES ? process.env.E2E_SUITES.split(',').map((suite) => suite.trim()) : SUITES.map(([suite]) => suite);
 
 /** `npm run build` (always: a stale dist would test old code), then `npm pack`. */
 async function buildAndPack(destination: string): Promise<string> {
@@ -75,13 +84,18 @@ async function main(): Promise<number> {
 					return info;
 				});
 				const ready = Promise.all([host, packed]).then(([info, tgz]) => ({ host: info, tgz }));
-				return runHostSuite({ ready, name, limiter, log }).then((result) => {
-					result.timings.unshift(['total', Date.now() - hostStarted]);
-					return result;
-				});
+				const suites = SUITES.filter(([suite]) => selected.includes(suite));
+				return Promise.all(
+					suites.map(([, runSuite]) =>
+						runSuite({ ready, name, limiter, log }).then((result) => {
+							result.timings.unshift(['total', Date.now() - hostStarted]);
+							return result;
+						}),
+					),
+				);
 			}),
-		);
-		const browser = await runBrowserSuite();
+		).then((perHost) => perHost.flat());
+		const browser = !process.env.E2E_SUITES || selected.includes('browser') ? await runBrowserSuite() : undefined;
 
 		log('');
 		log('timings (s):');

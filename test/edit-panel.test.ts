@@ -49,6 +49,8 @@ test('the public interface: node type, outputs, parameters and options keep thei
 	expect(description.name).toBe('editImage');
 	expect(description.displayName).toBe('Edit Image');
 	expect(description.version).toBe(1);
+	// An AI Agent's tool call carries no files: the node is not offered as a tool.
+	expect(description.usableAsTool).toBeUndefined();
 	expect(description.inputs).toEqual([{ type: 'main', displayName: 'Configuration' }]);
 	expect(description.outputs).toEqual([
 		{ type: 'main', displayName: 'Result' },

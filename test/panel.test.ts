@@ -52,7 +52,7 @@ test('the public interface: node type, outputs, parameters and options keep thei
 		{ type: 'main', displayName: 'Result' },
 		{ type: 'main', displayName: 'Configuration' },
 	]);
-	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options']);
+	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options', 'imageLinkForAgent', 'imageLinkMinutes']);
 	expect(options.map((o) => o.name)).toEqual(
 		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome']),
 	);

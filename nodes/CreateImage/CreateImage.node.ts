@@ -5,6 +5,7 @@ import { runImageOperation } from '../shared/run';
 import { generation } from './request';
 import { searchModels } from '../shared/methods/listSearch';
 import { imageNodeBase } from '../shared/node';
+import { isToolNode, runAsTool } from '../shared/tool';
 
 export class CreateImage implements INodeType {
 	description: INodeTypeDescription = {
@@ -13,8 +14,9 @@ export class CreateImage implements INodeType {
 		name: 'createImage',
 		subtitle: '={{ $parameter["model"].value || $parameter["model"] }}',
 		icon: { light: 'file:../../icons/openAiImages.svg', dark: 'file:../../icons/openAiImages.dark.svg' },
+		// Also the default description of the AI Agent tool (n8n uses it when Tool Description is left as it is).
 		description:
-			'Create images with the OpenAI Images API (OpenAI, Azure OpenAI, OpenAI-compatible servers), many items in parallel',
+			'Create images from a text prompt with the OpenAI Images API (OpenAI, Azure OpenAI, OpenAI-compatible servers). Each image goes to the workflow as a file; as an AI Agent tool it returns the file\'s name, type, size in bytes, width and height, not the image itself.',
 		defaults: { name: 'Create Image' },
 		usableAsTool: true,
 		properties,
@@ -25,6 +27,7 @@ export class CreateImage implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await runImageOperation(this, generation);
+		const run = async () => await runImageOperation(this, generation);
+		return isToolNode(this) ? await runAsTool(this, run) : await run();
 	}
 }

@@ -8,6 +8,7 @@ import {
 	promptProperty,
 	resultFormatProperty,
 } from '../shared/description';
+import { toolProperties } from '../shared/tool';
 
 /** The Create Image node's parameters: the shared ones, in the order the panel shows them. */
 export const properties: INodeProperties[] = [
@@ -16,4 +17,5 @@ export const properties: INodeProperties[] = [
 	promptProperty,
 	resultFormatProperty,
 	optionsCollection(imageOptions),
+	...toolProperties,
 ];

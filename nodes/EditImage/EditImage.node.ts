@@ -6,6 +6,9 @@ import { searchModels } from '../shared/methods/listSearch';
 import { imageNodeBase } from '../shared/node';
 import { runImageOperation } from '../shared/run';
 
+// No `usableAsTool`: an AI Agent's tool call holds only the model's arguments, never the files
+// this node edits, so as a tool it could only fail (Create Image is the tool).
+// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool
 export class EditImage implements INodeType {
 	description: INodeTypeDescription = {
 		...imageNodeBase,
@@ -16,7 +19,6 @@ export class EditImage implements INodeType {
 		description:
 			'Edit and combine images from earlier steps with the OpenAI Images API (OpenAI, Azure OpenAI, OpenAI-compatible servers), many items in parallel',
 		defaults: { name: 'Edit Image' },
-		usableAsTool: true,
 		properties,
 	};
 

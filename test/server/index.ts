@@ -18,6 +18,8 @@
  *   POST .../images/edits on both Azure routes, like generations
  *   GET  /openai/deployments?api-version=...              Azure deployment list
  *   GET  /openai/v1/models                                Azure v1 model list
+ *   POST /v1/chat/completions, /v1/responses              Bearer auth; a scripted chat model for
+ *                                                          n8n's AI Agent (chat.ts), non-streaming
  *   anything else                                          404 JSON
  *   Azure routes take `api-key: <key>` (or `Authorization: Bearer <key>`), ignore `flavor`.
  *

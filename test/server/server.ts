@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 
+import { answerBody, readConversation, scriptedTurn } from './chat';
 import { parseDirectives, planDirectives, type DirectivePlan } from './directives';
 import {
 	AZURE_401,
@@ -109,6 +110,7 @@ function classify(method: string, path: string): RequestKind {
 	if (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/openai/v1/models' || path === '/openai/models') return 'models';
 	if (path.startsWith('/files/') || path.startsWith('/generated-images/')) return 'file';
 	if (path === '/openai/deployments') return 'deployments';
+	if (method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/responses')) return 'chat';
 	return 'other';
 }
 
@@ -336,6 +338,7 @@ export class ImageServerImpl implements ImageServer {
 			return this.generation(ctx, { kind: 'azure-dated', deployment: decodeURIComponent(m[1]) });
 		if ((method === 'GET' || method === 'HEAD') && (m = /^\/(files|generated-images)\/([A-Za-z0-9_-]+)(\.[a-z]+)?$/.exec(path)))
 			return this.file(ctx, m[2]);
+		if (ctx.rec.kind === 'chat') return this.chat(ctx, path === '/v1/responses' ? 'responses' : 'chat');
 		if (method === 'GET' && path === '/v1/models') return this.modelsList(ctx);
 		if (method === 'GET' && (m = /^\/v1\/models\/(.+)$/.exec(path))) return this.modelRetrieve(ctx, decodeURIComponent(m[1]));
 		if (method === 'GET' && path === '/openai/v1/models') return this.azureModels(ctx);
@@ -350,6 +353,18 @@ export class ImageServerImpl implements ImageServer {
 			ctx,
 			this.openaiErr(404, { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null }),
 		);
+	}
+
+	/** The scripted chat model (chat.ts): /v1/chat/completions and /v1/responses, OpenAI auth. */
+	private chat(ctx: Ctx, api: 'chat' | 'responses'): void {
+		const refused = this.checkOpenAiAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		const body = ctx.rec.body as Record<string, unknown> | undefined;
+		if (!body || typeof body !== 'object' || ctx.bodyError) {
+			return this.send(ctx, this.openaiErr(400, { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null }));
+		}
+		const turn = scriptedTurn(readConversation(api, body));
+		this.send(ctx, { status: 200, body: answerBody(api, String(body.model ?? 'gpt-4o-mini'), turn) });
 	}
 
 	// ---------------------------------------------------------------- auth

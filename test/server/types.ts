@@ -2,7 +2,7 @@
 
 export type ImageMode = 'solid' | 'noise';
 export type Flavor = 'openai' | 'localai' | 'vllm';
-export type RequestKind = 'generation' | 'edit' | 'models' | 'file' | 'deployments' | 'other';
+export type RequestKind = 'generation' | 'edit' | 'models' | 'file' | 'deployments' | 'chat' | 'other';
 
 export interface ImageServerOptions {
 	/** Port to listen on; default 0 (random). The server always binds 127.0.0.1. */
