@@ -485,3 +485,34 @@ describe('retries', () => {
 		expect(edits(server).map((request) => request.files!.length)).toEqual([1, 1]);
 	});
 });
+
+describe('streaming', () => {
+	test('Stream with Partial Images: the image_edit events become preview items before the edited image', async () => {
+		const rows = [{ json: { prompt: 'dusk [event-gap:20]' }, binary: { data: file(redPng, 'image/png', 'a.png') } }];
+		const run = await runEditImage(server, rows, { options: { stream: true, partialImages: 2, size: '1024x1536', fileName: 'dusk' } });
+
+		expect(run.error?.message).toBeUndefined();
+		const [request] = edits(server);
+		expect(request.headers.accept).toBe('text/event-stream');
+		expect(request.body).toMatchObject({ stream: 'true', partial_images: '2' });
+		expect(run.result.map((item) => [item.pairedItem, item.json.partialImageIndex, item.binary?.data.fileName])).toEqual([
+			[{ item: 0 }, 0, 'dusk_partial0.png'],
+			[{ item: 0 }, 1, 'dusk_partial1.png'],
+			[{ item: 0 }, undefined, 'dusk.png'],
+		]);
+		const final = await binaryBuffer(run.result[2], 'data');
+		expect(imageDimensions(final)).toEqual({ width: 1024, height: 1536 });
+		expect(close(await centre(final), negated(RED))).toBe(true);
+		expect(run.result[2].json.usage).toMatchObject({ total_tokens: expect.any(Number) });
+	});
+
+	test('Stream follows its rules for edits too: GIF output is never streamed', async () => {
+		const rows = [{ json: { prompt: 'p' }, binary: { data: file(redPng, 'image/png', 'a.png') } }];
+		const run = await runEditImage(server, rows, {
+			model: 'gpt-image-2.6-flare',
+			options: { outputFormat: 'gif', extraBody: '{"stream": true}' },
+		});
+		expect(run.error?.message).toMatch(/^\[item 0\] Options › Stream: true \(from Extra Body Fields\) is not accepted with the gif output format/);
+		expect(edits(server)).toHaveLength(0);
+	});
+});

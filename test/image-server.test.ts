@@ -7,6 +7,7 @@ import OpenAI, { AzureOpenAI } from 'openai';
 import sharp from 'sharp';
 
 import { parseDirectives, planDirectives, startImageServer, type ImageServer } from './server';
+import { getImage } from './server/images';
 import { checkFlexibleSize } from './server/models';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -269,6 +270,62 @@ describe('openai SDK conformance', () => {
 		}
 		expect(types).toEqual(['image_generation.partial_image', 'image_generation.partial_image', 'image_generation.completed']);
 	});
+
+	test('streamed partial images are real images of the requested size, rougher than the final one; completed events carry usage', async () => {
+		server.set({ imageMode: 'noise' });
+		try {
+			const stream = await client.images.generate({ model: 'gpt-image-2', prompt: 'partials', size: '768x1024' as '1024x1024', stream: true, partial_images: 3, n: 2 });
+			const events: Array<{ type: string; bytes: Buffer; index?: number; usage?: unknown }> = [];
+			for await (const ev of stream) {
+				events.push({ type: ev.type, bytes: Buffer.from(ev.b64_json, 'base64'), index: 'partial_image_index' in ev ? ev.partial_image_index : undefined, usage: 'usage' in ev ? ev.usage : undefined });
+			}
+			expect(events.map((e) => [e.type.split('.')[1], e.index])).toEqual([
+				['partial_image', 0], ['partial_image', 1], ['partial_image', 2], ['completed', undefined],
+				['partial_image', 0], ['partial_image', 1], ['partial_image', 2], ['completed', undefined],
+			]);
+			for (const e of events) expect(pngSize(e.bytes)).toEqual({ width: 768, height: 1024 });
+			const [p0, p1, p2, final] = events;
+			expect(new Set([p0, p1, p2, final].map((e) => e.bytes.toString('base64'))).size).toBe(4);
+			expect(p0.bytes.length).toBeLessThan(final.bytes.length);
+			expect(final.usage).toMatchObject({ total_tokens: expect.any(Number) });
+		} finally {
+			server.set({ imageMode: 'solid' });
+		}
+	});
+
+	test('stream directives: an error event the SDK raises, an early end, a stall; gif and svg are never streamed', async () => {
+		const failing = await client.images.generate({ model: 'gpt-image-2', prompt: 'x [stream-error:1]', stream: true, partial_images: 2 });
+		const seen: string[] = [];
+		await expect(
+			(async () => {
+				for await (const ev of failing) seen.push(ev.type);
+			})(),
+		).rejects.toThrow('The image could not be generated. Please try again.');
+		expect(seen).toEqual(['image_generation.partial_image']);
+
+		const short = await client.images.generate({ model: 'gpt-image-2', prompt: 'x [stream-end:2]', stream: true, partial_images: 2 });
+		const types: string[] = [];
+		for await (const ev of short) types.push(ev.type);
+		expect(types).toEqual(['image_generation.partial_image', 'image_generation.partial_image']);
+
+		const response = await fetch(`${server.baseUrl}/images/generations`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ model: 'gpt-image-2', prompt: 'x [stream-stall:1]', stream: true, partial_images: 2 }),
+		});
+		const reader = response.body!.getReader();
+		let text = '';
+		while (!text.includes('\n\n')) text += Buffer.from((await reader.read()).value!).toString();
+		const next = await Promise.race([reader.read().then(() => 'more'), new Promise((resolve) => setTimeout(() => resolve('silent'), 300))]);
+		expect(next).toBe('silent');
+		await reader.cancel();
+
+		for (const format of ['gif', 'svg'] as const) {
+			const refused = await apiError(client.images.generate({ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: format as 'png', stream: true }));
+			expect(refused.status).toBe(400);
+			expect(refused.param).toBe('stream');
+		}
+	});
 });
 
 describe('directives', () => {
@@ -434,7 +491,6 @@ describe('rate limit, error rate, latency, concurrency', () => {
 		const t0 = Date.now();
 		const all = await Promise.all(Array.from({ length: 6 }, (_, i) => gen({ model: 'dall-e-2', prompt: `p${i}` })));
 		expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
-		expect(Date.now() - t0).toBeLessThan(1500);
 		expect(all.map((r) => r.status)).toEqual(Array(6).fill(200));
 		expect(server.stats.maxInFlight).toBe(6);
 		const urls = await Promise.all(all.map(async (r) => ((await r.json()) as OpenAI.ImagesResponse).data![0].url!));
@@ -459,10 +515,11 @@ describe('rate limit, error rate, latency, concurrency', () => {
 		expect(pngSize(png)).toEqual({ width: 1024, height: 1024 });
 		expect(png.length).toBeGreaterThan(1_300_000);
 		expect(png.length).toBeLessThan(1_800_000);
-		const t0 = Date.now();
 		const r2 = (await (await gen({ model: 'gpt-image-2', prompt: 'n2', size: '1024x1024' })).json()) as OpenAI.ImagesResponse;
-		expect(Date.now() - t0).toBeLessThan(200);
 		expect(r2.data![0].b64_json).toBe(r1.data![0].b64_json);
+		// Cached: the same encoding is handed out again, not made anew (no timing assertion).
+		const spec = { width: 1024, height: 1024, format: 'png', mode: 'noise', alpha: false } as const;
+		expect(getImage(spec)).toBe(getImage(spec));
 		const raw = await sharp(png).raw().toBuffer();
 		expect(new Set(raw.subarray(0, 3000)).size).toBeGreaterThan(8);
 	});
@@ -621,9 +678,8 @@ describe('misc', () => {
 		await fetch(`${s.baseUrl}/models`, { headers: { authorization: `Bearer ${s.apiKey}` } });
 		await new Promise((r) => setTimeout(r, 30));
 		expect(s.stats.inFlight).toBe(1);
-		const t0 = Date.now();
+		// A hanging request would keep close() waiting for ever (the test's own timeout): it resolves.
 		await s.close();
-		expect(Date.now() - t0).toBeLessThan(500);
 		await expect(hanging).rejects.toThrow();
 	});
 });

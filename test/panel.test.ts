@@ -20,7 +20,7 @@ function visibleOptions(model: string, chosen: INodeParameters = {}): string[] {
 }
 
 const ALWAYS = ['binaryPropertyName', 'concurrency', 'extraBody', 'fileName', 'maxRetries', 'n', 'quality', 'retryOnUnknownOutcome', 'size', 'timeout', 'user'];
-const GPT_ONLY = ['background', 'moderation', 'outputFormat'];
+const GPT_ONLY = ['background', 'moderation', 'outputFormat', 'stream'];
 
 test.each(['gpt-image-2', 'gpt-image-2-2026-04-21', 'gpt-image-1.5', 'gpt-image-2.6-flare'])('%s shows the GPT image options', (model) => {
 	expect(visibleOptions(model)).toEqual([...ALWAYS, ...GPT_ONLY].sort());
@@ -41,7 +41,19 @@ test('dall-e-2 shows response format but not style', () => {
 });
 
 test.each(['my-local-model', '={{ $json.model }}'])('an unknown id or an expression (%s) shows every option', (model) => {
-	expect(visibleOptions(model, { outputFormat: 'webp' })).toEqual(options.map((o) => o.name).sort());
+	expect(visibleOptions(model, { outputFormat: 'webp', stream: true })).toEqual(options.map((o) => o.name).sort());
+});
+
+test('Partial Images appears once Stream is on; neither appears with GIF or SVG output, or for DALL-E', () => {
+	expect(visibleOptions('gpt-image-2', { stream: true })).toContain('partialImages');
+	expect(visibleOptions('gpt-image-2', { stream: false })).not.toContain('partialImages');
+	for (const outputFormat of ['gif', 'svg']) {
+		expect(visibleOptions('gpt-image-2.6-flare', { outputFormat, stream: true })).not.toContain('stream');
+		expect(visibleOptions('gpt-image-2.6-flare', { outputFormat, stream: true })).not.toContain('partialImages');
+	}
+	expect(visibleOptions('gpt-image-2.6-flare', { outputFormat: 'jpeg', stream: true })).toEqual(expect.arrayContaining(['stream', 'partialImages']));
+	expect(visibleOptions('dall-e-3', { stream: true })).not.toContain('stream');
+	expect(visibleOptions('dall-e-3', { stream: true })).not.toContain('partialImages');
 });
 
 test('the public interface: node type, outputs, parameters and options keep their names', () => {
@@ -54,7 +66,7 @@ test('the public interface: node type, outputs, parameters and options keep thei
 	]);
 	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options', 'imageLinkForAgent', 'imageLinkMinutes']);
 	expect(options.map((o) => o.name)).toEqual(
-		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome']),
+		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome', 'stream', 'partialImages']),
 	);
 	const model = description.properties.find((p) => p.name === 'model')!;
 	expect(model.default).toEqual({ mode: 'id', value: 'gpt-image-2' });

@@ -126,6 +126,17 @@ describe('tool mode: what the model receives', () => {
 		]);
 	});
 
+	test('Stream with Partial Images: each preview is marked as one, before the final image', async () => {
+		const run = await callTool({ prompt: 'A kite' }, { options: { size: '1024x1024', stream: true, partialImages: 1 } });
+		expect(run.status).toBe('success');
+		expect(run.answer.map((item) => [item.json.fileName, item.json.partialImageIndex])).toEqual([
+			['image_0_0_partial0.png', 0],
+			['image_0_0.png', undefined],
+		]);
+		expect(run.answer[0].json.note).toMatch(/^A rough preview made while the image was generated \(the final image follows\)/);
+		expect(run.answer[1].json.note).toMatch(/^The image was delivered to the workflow as the file image_0_0\.png\./);
+	});
+
 	test('dall-e-3: the revised prompt cut to a few hundred characters, and the provider\'s URL', async () => {
 		const prompt = `A lighthouse ${'with many details '.repeat(40)}`.trim();
 		const run = await callTool(

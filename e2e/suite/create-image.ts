@@ -36,6 +36,7 @@ const WORKFLOWS = {
 	editExample: EDIT_EXAMPLE,
 	editNoFile: join(FIXTURES, 'edit-no-file.workflow.json'),
 	almostRight: join(FIXTURES, 'almost-right.workflow.json'),
+	streaming: join(FIXTURES, 'streaming.workflow.json'),
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
@@ -304,6 +305,40 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.deepEqual([...new Set(sent.map((r) => r.path))], ['/v1/images/generations']);
 			const first = sent.find((r) => String((r.body as { prompt: string }).prompt).includes('[lie:b64-empty-url]'))?.body;
 			assert.deepEqual(pick(first, ['n', 'output_format', 'output_compression']), { n: 2, output_format: 'jpeg', output_compression: 80 });
+		});
+
+		await checks.check('Stream: partial images before each final image; a stream longer than the timeout is not cut, a silent one is', async () => {
+			const { images, n8n } = await context();
+			const run = succeeded(await runs.streaming);
+			const all = nodeOutput(run, NODE, 0);
+			// 3. A stream silent after its first event, for longer than the 2000 ms timeout: an error item.
+			assert.equal(all.length, 7, `Result items: ${summary(all)}`);
+			const stalled = all[6];
+			assert.deepEqual(paired(stalled), [2]);
+			assert.equal(stalled.binary, undefined);
+			assert.match(String(stalled.json.error), /^The event stream from http:\/\/127\.0\.0\.1:\d+ was silent for more than 2000 ms\. The request may have been completed and billed$/);
+			const result = all.slice(0, 6);
+			assert.deepEqual(
+				result.map((item) => [paired(item)[0], item.json.index, item.json.partialImageIndex ?? null, item.binary?.data?.fileName]),
+				[
+					[0, 0, 0, 'kite_partial0.png'],
+					[0, 0, 1, 'kite_partial1.png'],
+					[0, 0, null, 'kite.png'],
+					[1, 0, 0, 'lantern_partial0.png'],
+					[1, 0, 1, 'lantern_partial1.png'],
+					[1, 0, null, 'lantern.png'],
+				],
+				`Result items: ${summary(result)}`,
+			);
+			for (const item of result) {
+				assert.deepEqual(pngSize(n8n.readBinary(item.binary!.data)), { width: 1024, height: 1024 }, String(item.binary?.data?.fileName));
+				assert.equal(item.json.size, '1024x1024');
+				assert.equal(typeof (item.json.usage as { total_tokens?: unknown } | undefined)?.total_tokens, item.json.partialImageIndex === undefined ? 'number' : 'undefined');
+			}
+			// Three events 700 ms apart take longer than the 2000 ms Request Timeout: one attempt each.
+			const sent = generations(images, (prompt) => prompt.startsWith('stream:'), attemptStarted.streaming);
+			assert.equal(sent.length, 3, 'generation requests for the streaming workflow');
+			for (const request of sent) assert.deepEqual(pick(request.body, ['stream', 'partial_images']), { stream: true, partial_images: 2 });
 		});
 
 		await runEditChecks({

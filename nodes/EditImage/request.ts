@@ -116,7 +116,8 @@ export const edit: ImageOperation = {
 		checkEditInputs(ctx, itemIndex, config, family, inputs);
 		const files = await readFiles(ctx, itemIndex, inputs);
 		return planRequests(config, family, modelInBody).map(
-			(body) => new MultipartBody(formFields({ ...(inputs.inputFidelity && { input_fidelity: inputs.inputFidelity }), ...body }), files),
+			(body) =>
+				new MultipartBody(formFields({ ...(inputs.inputFidelity && { input_fidelity: inputs.inputFidelity }), ...body }), files, body.stream === true),
 		);
 	},
 };

@@ -1,6 +1,14 @@
 import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { familiesWithout, isSizeRule, MODEL_FAMILIES, SIZE_PRESETS, type ModelOption } from './models';
+import {
+	familiesWithout,
+	FORMATS_WITHOUT_STREAMING,
+	isSizeRule,
+	MODEL_FAMILIES,
+	PARTIAL_IMAGES,
+	SIZE_PRESETS,
+	type ModelOption,
+} from './models';
 
 /**
  * Hides an option for the model families it does not apply to. Unknown model ids and
@@ -60,6 +68,9 @@ const QUALITY_OPTIONS = valuesOffered((family) => family.qualities, [], (value) 
 
 const OUTPUT_FORMAT_OPTIONS = valuesOffered((family) => family.outputFormats, [], (value) => value.toUpperCase())
 	.sort((a, b) => a.name.localeCompare(b.name));
+
+/** Stream and Partial Images are hidden for models that do not stream and for gif and svg output. */
+const STREAM_HIDDEN = { outputFormat: [...FORMATS_WITHOUT_STREAMING], ...forModelsTaking('stream').displayOptions?.hide };
 
 export const DEFAULT_MODEL = 'gpt-image-2';
 export const DEFAULT_CONCURRENCY = 5;
@@ -239,6 +250,19 @@ export const imageOptions: INodeProperties[] = [
 		...forModelsTaking('outputFormat'),
 	},
 	{
+		displayName: 'Partial Images',
+		name: 'partialImages',
+		type: 'number',
+		typeOptions: { minValue: PARTIAL_IMAGES.min, maxValue: PARTIAL_IMAGES.max },
+		default: 0,
+		description:
+			'With Stream on: how many rough previews (0-3) the provider sends while it works. Each becomes an item before its final image, with partialImageIndex in its JSON.',
+		displayOptions: {
+			show: { stream: [true] },
+			hide: STREAM_HIDDEN,
+		},
+	},
+	{
 		displayName: 'Put Output File in Field',
 		name: 'binaryPropertyName',
 		type: 'string',
@@ -291,6 +315,17 @@ export const imageOptions: INodeProperties[] = [
 		default: '1024x1024',
 		description:
 			'WIDTHxHEIGHT in pixels. gpt-image-2 and later take any size whose edges are multiples of 16 (longest 3840, aspect 1:3 to 3:1, 0.65 to 8.3 megapixels): pick one, or switch to Expression and type it, e.g. 1280x720.',
+	},
+	{
+		displayName: 'Stream',
+		name: 'stream',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to receive the answer as a stream of events (GPT image models; not with GIF or SVG output). The connection stays busy, so proxies with idle timeouts do not cut long requests; Request Timeout then bounds each silence, not the whole request.',
+		displayOptions: {
+			hide: STREAM_HIDDEN,
+		},
 	},
 	{
 		displayName: 'Style',

@@ -11,7 +11,8 @@ export type ModelOption =
 	| 'outputFormat'
 	| 'outputCompression'
 	| 'moderation'
-	| 'responseFormat';
+	| 'responseFormat'
+	| 'stream';
 
 /** gpt-image-2's size rule: any WxH within these bounds, or `auto`. */
 export interface SizeRule {
@@ -75,10 +76,21 @@ const GPT_IMAGE_OPTIONS: readonly ModelOption[] = [
 	'outputFormat',
 	'outputCompression',
 	'moderation',
+	'stream',
 ];
 const GPT_IMAGE_1_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
 const GPT_IMAGE_QUALITIES = ['auto', 'low', 'medium', 'high'] as const;
 const GPT_IMAGE_FORMATS = ['png', 'jpeg', 'webp'] as const;
+
+/**
+ * Output formats that take no `stream` or `partial_images`, whatever the model (openai 7.59.0
+ * images.d.ts: "GIF output does not support streaming, partial images ..."; "SVG generation ...
+ * does not support streaming, partial images ...").
+ */
+export const FORMATS_WITHOUT_STREAMING: readonly string[] = ['gif', 'svg'];
+
+/** `partial_images` bounds (openai 7.59.0 images.d.ts: "Value must be between 0 and 3"). */
+export const PARTIAL_IMAGES = { min: 0, max: 3 } as const;
 
 export const GPT_IMAGE_2_SIZE_RULE: SizeRule = {
 	multipleOf: 16,

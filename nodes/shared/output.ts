@@ -9,6 +9,7 @@ import { buildApiError } from './transport/errors';
 import type { ApiAnswer, SendSettings } from './transport/http';
 import { downloadImage } from './transport/http';
 import { header } from './transport/retry';
+import { imageEventAnswers } from './transport/stream';
 
 interface ImageDatum {
 	b64_json?: string;
@@ -46,6 +47,16 @@ export async function imagesFromAnswer(
 	settings: SendSettings,
 	endpoint?: Pick<Endpoint, 'kind' | 'urlLifetimeMs'>,
 ): Promise<MadeImage[]> {
+	if (answer.events) {
+		// Streamed: each partial or completed event is an answer of one image.
+		const images: MadeImage[] = [];
+		for (const event of imageEventAnswers(ctx.getNode(), settings.itemIndex, config.model, answer, endpoint?.kind)) {
+			const [image] = await imagesFromAnswer(ctx, config, event.answer, receivedAt, settings, endpoint);
+			if (event.partialImageIndex !== undefined) image.json.partialImageIndex = event.partialImageIndex;
+			images.push(image);
+		}
+		return images;
+	}
 	const { itemIndex } = settings;
 	if (!answer.body || typeof answer.body !== 'object' || Buffer.isBuffer(answer.body)) {
 		throw untrustedAnswer(ctx, itemIndex, describeNonJson(answer.body, answer.status, header(answer.headers, 'content-type')));
@@ -132,9 +143,13 @@ export async function imageItems(
 	images: MadeImage[],
 ): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
-	for (const [index, image] of images.entries()) {
+	// Partial images (streaming) share the index of the final image they come before.
+	const finals = images.filter((image) => image.json.partialImageIndex === undefined).length;
+	let index = 0;
+	for (const image of images) {
 		const { type } = image;
-		const fileName = fileNameFor(config.fileName, itemIndex, index, images.length, type);
+		const partial = image.json.partialImageIndex as number | undefined;
+		const fileName = partialFileName(fileNameFor(config.fileName, itemIndex, index, finals, type), partial);
 		const binary = await ctx.helpers.prepareBinaryData(image.data, fileName, type.mimeType);
 		image.data = Buffer.alloc(0);
 		items.push({
@@ -142,8 +157,16 @@ export async function imageItems(
 			binary: { [config.binaryPropertyName]: binary },
 			pairedItem: { item: itemIndex },
 		});
+		if (partial === undefined) index++;
 	}
 	return items;
+}
+
+/** A partial image's file name: its final image's name with `_partial<N>` before the extension. */
+function partialFileName(fileName: string, partialImageIndex: number | undefined): string {
+	if (partialImageIndex === undefined) return fileName;
+	const dot = fileName.lastIndexOf('.');
+	return dot === -1 ? `${fileName}_partial${partialImageIndex}` : `${fileName.slice(0, dot)}_partial${partialImageIndex}${fileName.slice(dot)}`;
 }
 
 /** Raw Response rows: one per request, `{ body, status }`, whatever the status. */

@@ -29,6 +29,9 @@ export interface ImageOptions {
 	moderation?: string;
 	responseFormat?: string;
 	user?: string;
+	/** Read by readStreamOption: true, or unset (false is the API's default and not sent). */
+	stream?: boolean;
+	partialImages?: number;
 }
 
 /** One input item's configuration, resolved from its expressions. */
@@ -57,6 +60,8 @@ export const OPTION_FIELDS: Record<keyof ImageOptions, { apiName: string; label:
 	moderation: { apiName: 'moderation', label: 'Moderation' },
 	responseFormat: { apiName: 'response_format', label: 'Response Format' },
 	user: { apiName: 'user', label: 'User' },
+	stream: { apiName: 'stream', label: 'Stream' },
+	partialImages: { apiName: 'partial_images', label: 'Partial Images' },
 };
 
 const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions>;
@@ -87,11 +92,11 @@ function readExtraBody(ctx: IExecuteFunctions, itemIndex: number, raw: unknown):
 		try {
 			value = JSON.parse(raw);
 		} catch (error) {
-			throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `${(error as Error).message}; expected a JSON object such as {"partial_images": 0}`);
+			throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `${(error as Error).message}; expected a JSON object such as {"new_field": "value"}`);
 		}
 	}
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-		throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `expected a JSON object such as {"partial_images": 0}, got ${JSON.stringify(value)}`);
+		throw inputError(ctx, itemIndex, 'Extra Body Fields (JSON)', `expected a JSON object such as {"new_field": "value"}, got ${JSON.stringify(value)}`);
 	}
 	return value as IDataObject;
 }
@@ -162,7 +167,20 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 				? value.trim()
 				: value;
 	}
+	readStreamOption(ctx, itemIndex, config);
 	return config;
+}
+
+/**
+ * Stream as the request wants it: a boolean (an expression may give "true" or "false"), kept only
+ * when true (false is the API's default and not sent). Throws ItemInputError for anything else.
+ * Partial Images is a numeric option (readNumber); its range and rules are checked in validate.ts.
+ */
+function readStreamOption(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig): void {
+	const stream = config.stream as unknown;
+	if (stream === true || stream === 'true') config.stream = true;
+	else if (stream === undefined || stream === false || stream === 'false') delete config.stream;
+	else throw inputError(ctx, itemIndex, `Options › ${OPTION_FIELDS.stream.label}`, `${JSON.stringify(stream)} is not accepted; expected true or false`);
 }
 
 /** The node-wide concurrency (read once, from the first item). */

@@ -117,8 +117,11 @@ async function describeImage(
 		model: json.model,
 		revisedPrompt: cut(json.revisedPrompt, REVISED_PROMPT_MAX),
 		url: json.url,
+		partialImageIndex: json.partialImageIndex,
 	};
 	let note = `The image was delivered to the workflow as the file ${fileName}.`;
+	// Stream with Partial Images: the previews come as items before their final image.
+	if (typeof json.partialImageIndex === 'number') note = `A rough preview made while the image was generated (the final image follows), delivered to the workflow as the file ${fileName}.`;
 	if (link.mode === 'signedUrl' && !binary.id) {
 		described.linkUnavailable = 'This n8n keeps files in memory (binary data mode "default"), so it cannot sign a link to them.';
 	}

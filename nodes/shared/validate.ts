@@ -3,7 +3,9 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import {
 	checkSizeRule,
 	findModelFamily,
+	FORMATS_WITHOUT_STREAMING,
 	isSizeRule,
+	PARTIAL_IMAGES,
 	type ModelFamily,
 	type ModelOption,
 } from './models';
@@ -46,6 +48,7 @@ export function validateItem(
 	}
 
 	const family = findModelFamily(config.model);
+	checkStreaming(config, family, fail);
 	if (!family) return undefined;
 	const model = config.model;
 
@@ -104,4 +107,38 @@ export function validateItem(
 		fail('moderation', `${show(config.moderation)} is not accepted; accepted: auto, low`);
 	}
 	return family;
+}
+
+/**
+ * Streaming rules (openai 7.59.0 images.d.ts): `stream` for GPT image models only (unknown ids
+ * pass), `partial_images` 0-3 and only with `stream`, neither with the gif or svg output format.
+ * Values set in Extra Body Fields count too, as they are what is sent. `fail` throws.
+ */
+function checkStreaming(
+	config: ItemConfig,
+	family: ModelFamily | undefined,
+	fail: (field: keyof ImageOptions, message: string) => never,
+): void {
+	const extra = config.extraBody;
+	const from = (apiName: string) => (extra[apiName] !== undefined ? ' (from Extra Body Fields)' : '');
+	const stream = extra.stream ?? config.stream;
+	const partialImages = extra.partial_images ?? config.partialImages;
+	const format = (extra.output_format ?? config.outputFormat) as string | undefined;
+	if (stream !== undefined && typeof stream !== 'boolean') {
+		fail('stream', `${JSON.stringify(stream)}${from('stream')} is not accepted; expected true or false`);
+	}
+	if (partialImages !== undefined) {
+		const { min, max } = PARTIAL_IMAGES;
+		if (typeof partialImages !== 'number' || !Number.isInteger(partialImages) || partialImages < min || partialImages > max) {
+			fail('partialImages', `${JSON.stringify(partialImages)}${from('partial_images')} is not accepted; expected a whole number from ${min} to ${max}`);
+		}
+		if (stream !== true) fail('partialImages', `${partialImages}${from('partial_images')} is only taken with Stream on; turn on Options › Stream, or remove Partial Images`);
+	}
+	if (stream !== true) return;
+	if (family && !family.options.includes('stream')) {
+		fail('stream', `true${from('stream')} is not accepted: ${config.model} does not stream (GPT image models do); remove Stream`);
+	}
+	if (format && FORMATS_WITHOUT_STREAMING.includes(format)) {
+		fail('stream', `true${from('stream')} is not accepted with the ${format} output format (${FORMATS_WITHOUT_STREAMING.join(' and ')} output is never streamed); remove Stream${partialImages !== undefined ? ' and Partial Images' : ''}, or choose png, jpeg or webp`);
+	}
 }

@@ -25,6 +25,13 @@
  *   [retry-after-date]  on an error answer, add `retry-after: <HTTP date>`, 1 s ahead
  *                       ([retry-after-date:3] -> 3 s ahead)
  *
+ * Streamed answers (`stream: true`) only:
+ *   [event-gap:400]     wait 400 ms before each event (the headers go out at once)
+ *   [stream-stall:1]    after 1 event, send nothing more (the socket stays open)
+ *   [stream-error:1]    after 1 event, send an `error` event and end the stream
+ *   [stream-end:1]      after 1 event, end the stream cleanly, without a completed event
+ *   [stream-note]       first a comment line and an event of a type the reference does not name
+ *
  * "xN" counts attempts per exact prompt string (the server's per-prompt counter, cleared by
  * reset()); without it a directive fires on every attempt. The retry-after tags take no count.
  * When several answer-directives fire at once the first of reset, hang, html502, plaintext500,
@@ -44,7 +51,12 @@ export type DirectiveName =
 	| 'plaintext500'
 	| 'retry-after'
 	| 'retry-after-ms'
-	| 'retry-after-date';
+	| 'retry-after-date'
+	| 'event-gap'
+	| 'stream-stall'
+	| 'stream-error'
+	| 'stream-end'
+	| 'stream-note';
 
 export interface Directive {
 	name: DirectiveName;
@@ -54,7 +66,7 @@ export interface Directive {
 }
 
 const DIRECTIVE_RE =
-	/\[(status|reset|hang|delay|moderation|contentfilter|quota|html502|plaintext500|retry-after-ms|retry-after-date|retry-after)(?::(\d+(?:\.\d+)?))?(?:x(\d+))?\]/g;
+	/\[(status|reset|hang|delay|moderation|contentfilter|quota|html502|plaintext500|retry-after-ms|retry-after-date|retry-after|event-gap|stream-stall|stream-error|stream-end|stream-note)(?::(\d+(?:\.\d+)?))?(?:x(\d+))?\]/g;
 
 export function parseDirectives(prompt: string): Directive[] {
 	const out: Directive[] = [];
@@ -84,11 +96,13 @@ export interface DirectivePlan {
 	moderation?: 'moderation' | 'contentfilter';
 	/** Wait-hint headers to add to an error answer. */
 	retryHeaders: Record<string, string>;
+	/** How a streamed answer misbehaves: a wait before each event, and what happens after N events. */
+	stream: { gapMs: number; after?: { events: number; then: 'stall' | 'error' | 'end' }; note?: boolean };
 }
 
 /** What the directives of a prompt ask for on its `attempt`-th request (1-based). */
 export function planDirectives(directives: Directive[], attempt: number, now = Date.now()): DirectivePlan {
-	const plan: DirectivePlan = { delayMs: 0, retryHeaders: {} };
+	const plan: DirectivePlan = { delayMs: 0, retryHeaders: {}, stream: { gapMs: 0 } };
 	const active = directives.filter((d) => d.count === undefined || attempt <= d.count);
 	const has = (name: DirectiveName) => active.find((d) => d.name === name);
 	for (const d of active) if (d.name === 'delay') plan.delayMs += d.arg ?? 0;
@@ -100,6 +114,13 @@ export function planDirectives(directives: Directive[], attempt: number, now = D
 	else if (has('plaintext500')) plan.answer = { kind: 'plaintext500' };
 	else if (has('quota')) plan.answer = { kind: 'quota' };
 	else if (status && status.arg !== undefined) plan.answer = { kind: 'status', status: Math.trunc(status.arg) };
+
+	plan.stream.gapMs = has('event-gap')?.arg ?? 0;
+	plan.stream.note = Boolean(has('stream-note'));
+	for (const then of ['stall', 'error', 'end'] as const) {
+		const directive = has(`stream-${then}`);
+		if (directive && !plan.stream.after) plan.stream.after = { events: Math.trunc(directive.arg ?? 0), then };
+	}
 
 	if (has('moderation')) plan.moderation = 'moderation';
 	else if (has('contentfilter')) plan.moderation = 'contentfilter';

@@ -32,6 +32,11 @@ export interface ImageSpec {
 	compression?: number;
 	/** Transparent background (png/webp/gif alpha). */
 	alpha?: boolean;
+	/**
+	 * A partial image of a streamed answer: the same picture, blurred and paler the earlier it
+	 * comes (index 0 of count is the roughest), so its bytes differ from the final image's.
+	 */
+	partial?: { index: number; count: number };
 }
 
 export class EncodedImage {
@@ -55,7 +60,8 @@ const MAX_CACHE = 64;
 const cache = new Map<string, Promise<EncodedImage>>();
 
 function keyOf(spec: ImageSpec): string {
-	return [spec.width, spec.height, spec.format, spec.mode, spec.compression ?? 100, spec.alpha ? 'a' : 'o'].join('|');
+	const partial = spec.partial ? `p${spec.partial.index}/${spec.partial.count}` : 'final';
+	return [spec.width, spec.height, spec.format, spec.mode, spec.compression ?? 100, spec.alpha ? 'a' : 'o', partial].join('|');
 }
 
 /** Encoded image for `spec`, from the cache when possible (concurrent callers share one encoding). */
@@ -105,12 +111,16 @@ async function encode(spec: ImageSpec): Promise<EncodedImage> {
 	}
 	const alpha = !!spec.alpha && format !== 'jpeg';
 	const channels = alpha ? 4 : 3;
-	const img =
+	let img =
 		mode === 'noise'
 			? sharp(noisePixels(width, height, channels), { raw: { width, height, channels } })
 			: sharp({
 					create: { width, height, channels, background: alpha ? { ...SOLID, alpha: 0.5 } : SOLID },
 				});
+	if (spec.partial) {
+		const { index, count } = spec.partial;
+		img = img.blur(1 + 2 * (count - index)).modulate({ saturation: (index + 1) / (count + 1) });
+	}
 	const quality = Math.max(1, Math.min(100, spec.compression ?? 100));
 	let out: Sharp;
 	switch (format) {

@@ -32,16 +32,21 @@
  *   7. errorRate -> 500 server_error (after latencyMs)
  *   8. validation per model family (400 / 404 model_not_found for retiredModels)
  *   9. latencyMs ("model time")   10. [moderation]/[contentfilter] safety block (400)
- *   11. success: real PNG/JPEG/WEBP bytes of the requested size (auto -> 1024x1024)
+ *   11. success: real PNG/JPEG/WEBP bytes of the requested size (auto -> 1024x1024); with
+ *       `stream: true` (openai flavor) server-sent events: per image, `partial_images`
+ *       image_generation.partial_image events (blurrier, paler bytes of the same size), then
+ *       image_generation.completed with usage
  * Edits take the same steps; 4 parses multipart/form-data, 8 checks the parts, files and the
  * model's edit rules (edits.ts) and then the text fields as a generation body, 11 answers the
  * first image recoloured (negated) at the requested size (auto: the first image's size).
+ *     Edit streams send image_edit.partial_image and image_edit.completed.
  *
  * Per-prompt directives (tags in the prompt; counters keyed by the exact prompt string):
  *   directive := "[" name [ ":" number ] [ "x" count ] "]"
  *   [status:500]  [status:429x2]  [reset]  [resetx1]  [hang]  [delay:300]  [moderation]
  *   [contentfilter]  [quota]  [html502]  [plaintext500]
  *   [retry-after:2]  [retry-after-ms:150]  [retry-after-date]  (wait hints on error answers)
+ *   streamed answers: [event-gap:400]  [stream-stall:1]  [stream-error:1]  [stream-end:1]  [stream-note]
  *   "xN" = only the first N attempts with that prompt. Full grammar: directives.ts.
  *
  * Answers that lie (tags in the prompt, applied to a success answer; lies.ts): [lie:b64-empty-url]

@@ -323,6 +323,8 @@ export function validateGeneration(body: unknown, opts: ValidateOptions = {}): V
 			);
 		partialImages = b.partial_images;
 	}
+	if (stream && (outputFormat === 'gif' || outputFormat === 'svg'))
+		return invalid(`Streaming is not supported for output format '${outputFormat}'.`, 'stream', 'unsupported_value');
 	if (b.user !== undefined && b.user !== null && typeof b.user !== 'string') return invalidType('user', 'a string', b.user);
 
 	return {

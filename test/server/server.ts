@@ -21,7 +21,7 @@ import {
 	type ErrorStyle,
 } from './errors';
 import { editedImage, validateEdit, type ValidatedEdit } from './edits';
-import { getImage, type EncodedImage, type OutputFormat } from './images';
+import { getImage, type EncodedImage } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
 import { applyLies, parseLies, type StoredFile } from './lies';
 import { LISTED_MODELS, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
@@ -684,7 +684,7 @@ export class ImageServerImpl implements ImageServer {
 		});
 		if (res.destroyed) return;
 		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
-		if (r.stream && flavor === 'openai') return this.stream(ctx, r, img, edited ? 'image_edit' : 'image_generation');
+		if (r.stream && flavor === 'openai') return await this.stream(ctx, r, img, plan.stream, edited ? 'image_edit' : 'image_generation');
 		const success = this.successBody(flavor, azure, r, img);
 		// Answers that lie ([lie:...] tags, lies.ts): built from the honest one.
 		const lies = parseLies(r.prompt);
@@ -809,8 +809,29 @@ export class ImageServerImpl implements ImageServer {
 		return r.responseFormat === 'url' ? json : json.split(this.token).join(img.b64);
 	}
 
-	private stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage, events: 'image_generation' | 'image_edit'): void {
+	/**
+	 * A streamed answer (`stream: true`), as the reference describes it: for each image,
+	 * `partial_images` partial_image events (real, blurrier PNG/JPEG/WEBP bytes of the same size),
+	 * then its completed event with usage. The prompt's stream directives slow it down, stall it,
+	 * end it early or send an error event.
+	 */
+	private async stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage, plan: DirectivePlan['stream'], prefix: 'image_generation' | 'image_edit' = 'image_generation'): Promise<void> {
 		const { res } = ctx;
+		const common = { size: r.size, quality: r.quality, background: r.background, output_format: r.outputFormat };
+		const partials = await Promise.all(
+			Array.from({ length: r.partialImages }, (_, index) =>
+				getImage({
+					width: r.width,
+					height: r.height,
+					format: r.outputFormat,
+					mode: this.opts.imageMode ?? 'solid',
+					compression: r.compression,
+					alpha: r.background === 'transparent',
+					partial: { index, count: r.partialImages },
+				}),
+			),
+		);
+		// Encoded before the headers go out: the stream's own pace is then only [event-gap].
 		if (res.destroyed) return;
 		res.writeHead(200, {
 			'content-type': 'text/event-stream; charset=utf-8',
@@ -818,15 +839,32 @@ export class ImageServerImpl implements ImageServer {
 			'x-request-id': ctx.requestId,
 			...ctx.extraHeaders,
 		});
-		const createdAt = Math.floor(Date.now() / 1000);
-		const common = { created_at: createdAt, size: r.size, quality: r.quality, background: r.background, output_format: r.outputFormat as OutputFormat };
-		const event = (name: string, data: Record<string, unknown>) => {
-			const json = JSON.stringify({ type: name, ...data }).split(this.token).join(img.b64);
-			res.write(`event: ${name}\ndata: ${json}\n\n`);
-		};
-		for (let i = 0; i < r.partialImages; i++)
-			event(`${events}.partial_image`, { b64_json: this.token, ...common, partial_image_index: i });
-		for (let i = 0; i < r.n; i++) event(`${events}.completed`, { b64_json: this.token, ...common, usage: usageFor({ ...r, n: 1 }) });
+		res.flushHeaders();
+		const events: Array<{ name: string; data: Record<string, unknown>; image: EncodedImage }> = [];
+		for (let i = 0; i < r.n; i++) {
+			partials.forEach((partial, index) =>
+				events.push({ name: `${prefix}.partial_image`, data: { partial_image_index: index }, image: partial }),
+			);
+			events.push({ name: `${prefix}.completed`, data: { usage: usageFor({ ...r, n: 1 }) }, image: img });
+		}
+		if (plan.note) {
+			res.write(`: keep-alive\n\nevent: ${prefix}.in_progress\ndata: ${JSON.stringify({ type: `${prefix}.in_progress`, sequence_number: 0 })}\n\n`);
+		}
+		let sent = 0;
+		ctx.rec.eventsSent = 0;
+		for (const event of events) {
+			if (plan.after && sent === plan.after.events) break;
+			if (!(await this.sleep(plan.gapMs, res))) return;
+			const json = JSON.stringify({ type: event.name, b64_json: this.token, created_at: Math.floor(Date.now() / 1000), ...common, ...event.data });
+			res.write(`event: ${event.name}\ndata: ${json.split(this.token).join(event.image.b64)}\n\n`);
+			ctx.rec.eventsSent = ++sent;
+		}
+		if (plan.after?.then === 'stall') return;
+		if (plan.after?.then === 'error') {
+			if (!(await this.sleep(plan.gapMs, res))) return;
+			const error = { type: 'server_error', code: 'image_generation_failed', message: 'The image could not be generated. Please try again.', param: null };
+			res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', error })}\n\n`);
+		}
 		res.end();
 	}
 }

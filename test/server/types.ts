@@ -48,6 +48,8 @@ export interface RecordedRequest {
 	/** Date.now() when the request headers arrived. */
 	receivedAt: number;
 	kind: RequestKind;
+	/** Streamed answers: the events written so far (a client that closes early stops the count). */
+	eventsSent?: number;
 }
 
 export interface ImageServerStats {

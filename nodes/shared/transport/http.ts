@@ -12,6 +12,7 @@ import type { Endpoint } from './endpoint';
 import { describeApiError } from './errors';
 import { abortableSleep, type AdaptiveLimiter } from './limiter';
 import { isEncodedBody, type EncodedBody } from './multipart';
+import { readStreamedAnswer, StreamFailure, type BodyStream, type StreamedAnswer } from './stream';
 import {
 	backoffMs,
 	header,
@@ -30,6 +31,8 @@ export interface ApiAnswer {
 	body: unknown;
 	/** Images decoded from the answer's bytes (`read: 'images'`); `b64_json` values in `body` point here. */
 	images?: Array<Buffer | undefined>;
+	/** A streamed answer read as 'images': its events (transport/stream.ts); `body` lists them too. */
+	events?: StreamedAnswer['events'];
 	attempts: number;
 	/** Set when the provider asked for a wait longer than the node sits out. */
 	refusedWaitMs?: number;
@@ -55,6 +58,7 @@ interface FullResponse {
 	statusCode: number;
 	/** Set when read as 'images': see ApiAnswer.images. */
 	images?: Array<Buffer | undefined>;
+	events?: StreamedAnswer['events'];
 }
 
 const codeOf = (value: unknown) => (typeof value === 'string' && /^[A-Z_]+$/.test(value) ? value : undefined);
@@ -103,11 +107,14 @@ function connectionError(
 	const reason = CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed';
 	// Plain words, not the code: n8n replaces any message holding a code like ECONNREFUSED
 	// with a generic one that names neither the host nor the attempts.
-	const what = timedOut
-		? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
-		: billing?.outcomeUnknown
-			? `The connection to ${endpoint.origin} was lost before its answer arrived: ${reason}`
-			: `Could not reach ${endpoint.origin}: ${reason}`;
+	const what =
+		error instanceof StreamFailure
+			? `The event stream from ${endpoint.origin} ${error.what}`
+			: timedOut
+				? `No answer from ${endpoint.origin} within ${settings.timeout} ms`
+				: billing?.outcomeUnknown
+					? `The connection to ${endpoint.origin} was lost before its answer arrived: ${reason}`
+					: `Could not reach ${endpoint.origin}: ${reason}`;
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
 	const billingNote = !billing?.outcomeUnknown
 		? ''
@@ -120,9 +127,12 @@ function connectionError(
 		{ message: what } as JsonObject,
 		{
 			message: `${what}${attemptsNote}${billingNote}`,
-			description: timedOut
-				? 'Large or high-quality images can take minutes: raise Options › Request Timeout.'
-				: `${code ?? 'error'}: ${message}`,
+			description:
+				error instanceof StreamFailure && timedOut
+					? 'With Stream on, Request Timeout is the longest silence allowed between events: raise it, or ask for Partial Images so that events come more often.'
+					: timedOut
+						? 'Large or high-quality images can take minutes: raise Options › Request Timeout.'
+						: `${code ?? 'error'}: ${message}`,
 			itemIndex: settings.itemIndex,
 		},
 	);
@@ -139,8 +149,20 @@ export interface ApiRequest {
 	/**
 	 * 'json' (default): the answer parsed whole. 'images': read as bytes, each `b64_json` decoded
 	 * in place (transport/answer.ts): the Images result format, where base64 is never kept.
+	 * A body with `stream: true` is answered with server-sent events, read as they arrive
+	 * (transport/stream.ts) in either mode.
 	 */
 	read?: 'json' | 'images';
+	/** The answer is an event stream: set it for bodies that are not JSON objects (multipart edits); default `body.stream === true`. */
+	stream?: boolean;
+}
+
+/** The helper's options for how the answer is read: whole (JSON or bytes), or as a stream of events. */
+function readOptions(read: 'json' | 'images', streamed: boolean): Partial<IHttpRequestOptions> {
+	// identity: no decompression between the socket and the event reader; events come as sent.
+	if (streamed) return { encoding: 'stream', json: false, headers: { accept: 'text/event-stream', 'accept-encoding': 'identity' } };
+	if (read === 'images') return { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } };
+	return { json: true };
 }
 
 function bytesOf(body: unknown): Buffer {
@@ -158,18 +180,17 @@ function bytesOf(body: unknown): Buffer {
 export async function sendApiRequest(
 	ctx: IExecuteFunctions,
 	endpoint: Endpoint,
-	{ read = 'json', body, ...request }: ApiRequest,
+	{ read = 'json', body, stream, ...request }: ApiRequest,
 	settings: SendSettings,
 ): Promise<ApiAnswer> {
 	const { limiter, signal, maxRetries } = settings;
+	const streamed = stream ?? body?.stream === true;
 	for (let attempt = 1; ; attempt++) {
 		// A fresh object per attempt: n8n's helper writes into the options it is given.
 		const options: IHttpRequestOptions = {
 			...request,
 			body: isEncodedBody(body) ? undefined : body,
-			...(read === 'images'
-				? { encoding: 'arraybuffer', json: false, headers: { accept: 'application/json' } }
-				: { json: true }),
+			...readOptions(read, streamed),
 			timeout: settings.timeout,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
@@ -182,7 +203,10 @@ export async function sendApiRequest(
 				// Encoded inside the slot and per attempt: a waiting request holds no file in memory.
 				if (isEncodedBody(body)) await encodeInto(options, body);
 				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
-				if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
+				if (streamed) {
+					const answer = await readStreamedAnswer({ ...full, body: full.body as BodyStream }, read, settings.timeout, signal);
+					({ body: full.body, images: full.images, events: full.events } = answer);
+				} else if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
 				// Before the slot is released: the next waiter must already see the pause.
 				if (full.statusCode === 429 && attempt <= maxRetries && isRetryableStatus(429, describeApiError(full.body, 429).code)) {
 					limiter.onRateLimited(Math.min(retryWait(full.headers, attempt), MAX_HONOURED_WAIT_MS));
@@ -209,6 +233,7 @@ export async function sendApiRequest(
 			headers: response.headers ?? {},
 			body: response.body,
 			images: response.images,
+			events: response.events,
 			attempts: attempt,
 		};
 		if (answer.status < 400) {

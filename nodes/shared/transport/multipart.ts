@@ -26,6 +26,8 @@ export interface FilePart {
 /** A request body built when it is sent, each attempt anew (the transport sends what `encode` gives). */
 export interface EncodedBody {
 	encode(): Promise<{ body: Buffer; contentType: string }>;
+	/** Whether the answer is an event stream (the body asks for `stream: true`). */
+	readonly stream?: boolean;
 }
 
 export function isEncodedBody(body: unknown): body is EncodedBody {
@@ -68,6 +70,7 @@ export class MultipartBody implements EncodedBody {
 	constructor(
 		readonly fields: ReadonlyArray<[string, string]>,
 		readonly files: readonly FilePart[],
+		readonly stream = false,
 	) {}
 
 	async encode(): Promise<{ body: Buffer; contentType: string }> {
