@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { chromiumMissing } from './browser/chromium';
 import { ensureHost, HOST_NAMES, type HostInfo, type HostName } from './lib/hosts';
 import { packPackage } from './lib/n8n';
 import { cleanEnv, run } from './lib/proc';
@@ -68,6 +69,14 @@ async function main(): Promise<number> {
 	const unknown = requested.filter((name) => !(HOST_NAMES as readonly string[]).includes(name));
 	if (unknown.length > 0) throw new Error(`Unknown host(s) ${unknown.join(', ')}; hosts: ${HOST_NAMES.join(', ')}`);
 	const names = requested.length > 0 ? (requested as HostName[]) : [...HOST_NAMES];
+	// Before minutes of installs and runs: the browser check at the end needs Chromium.
+	const browserSelected = !process.env.E2E_SUITES || selected.includes('browser');
+	const missing = browserSelected && existsSync(BROWSER_SUITE) ? chromiumMissing() : undefined;
+	if (missing) {
+		log(missing);
+		log('0 passed, 1 failed');
+		return 1;
+	}
 	const limiter = new Limiter(Number(process.env.E2E_PARALLEL) || Math.max(2, availableParallelism()));
 	log(`e2e: hosts ${names.join(', ')}; up to ${limiter.limit} n8n processes at once`);
 
@@ -95,7 +104,7 @@ async function main(): Promise<number> {
 				);
 			}),
 		).then((perHost) => perHost.flat());
-		const browser = !process.env.E2E_SUITES || selected.includes('browser') ? await runBrowserSuite() : undefined;
+		const browser = browserSelected ? await runBrowserSuite() : undefined;
 
 		log('');
 		log('timings (s):');

@@ -223,7 +223,7 @@ describe('validation before any request', () => {
 		['gpt-image-2', { size: '3840x2160', quality: 'high', outputFormat: 'webp', outputCompression: 80, background: 'opaque', moderation: 'low', n: 2, user: 'u-1' }],
 		['gpt-image-2', { size: '2048x1152', background: 'transparent', outputFormat: 'png' }],
 		['gpt-image-2.5-flare', { quality: 'xhigh', size: '1024x1024' }],
-		['gpt-image-2.6-sunburst', { quality: 'max' }],
+		['gpt-image-2.5-sunburst', { quality: 'max' }],
 		['gpt-image-1', { size: '1536x1024', quality: 'medium', outputFormat: 'jpeg', outputCompression: 0 }],
 		['chatgpt-image-latest', { size: 'auto' }],
 		['dall-e-3', { size: '1024x1792', quality: 'standard', style: 'vivid', responseFormat: 'url' }],

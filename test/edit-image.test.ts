@@ -178,6 +178,39 @@ describe('every option edits take reaches the form, as text fields', () => {
 		for (const item of run.result) expect(imageDimensions(await binaryBuffer(item, 'data'))).toEqual({ width: 1024, height: 1536 });
 	});
 
+	test('the options added for GIF output (complexity, safety identifier, frame count and duration) reach the form', async () => {
+		const rows = [{ json: { prompt: 'a waving flag' }, binary: { data: file(redPng, 'image/png', 'flag.png') } }];
+		const run = await runEditImage(server, rows, {
+			model: 'gpt-image-2.6-flare',
+			options: { outputFormat: 'gif', frameCount: 4, frameDurationMs: 120, complexity: 'low', safetyIdentifier: 'user-5f3a', size: '1024x1024' },
+		});
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].body).toEqual({
+			model: 'gpt-image-2.6-flare',
+			prompt: 'a waving flag',
+			size: '1024x1024',
+			output_format: 'gif',
+			complexity: 'low',
+			safety_identifier: 'user-5f3a',
+			frame_count: '4',
+			frame_duration_ms: '120',
+		});
+		expect(run.result[0].binary!.data).toMatchObject({ mimeType: 'image/gif', fileName: 'image_0_0.gif' });
+	});
+
+	test('the SVG options reach the form as svg[model] and svg[reasoning][effort]', async () => {
+		const rows = [{ json: { prompt: 'an icon of this' }, binary: { data: file(redPng, 'image/png', 'a.png') } }];
+		const run = await runEditImage(server, rows, {
+			model: 'gpt-image-2.6-flare',
+			options: { outputFormat: 'svg', svgModel: 'gpt-5', svgReasoningEffort: 'low' },
+		});
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].body).toMatchObject({ output_format: 'svg', 'svg[model]': 'gpt-5', 'svg[reasoning][effort]': 'low' });
+		expect(run.result[0].binary!.data).toMatchObject({ mimeType: 'image/svg+xml', fileName: 'image_0_0.svg' });
+	});
+
 	test('Extra Body Fields become form fields too, nested objects as name[key][key]', async () => {
 		const rows = [{ json: { prompt: 'an icon' }, binary: { data: file(redPng, 'image/png', 'a.png') } }];
 		const run = await runEditImage(server, rows, {

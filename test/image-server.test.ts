@@ -190,7 +190,8 @@ describe('openai SDK conformance', () => {
 			{ model: 'gpt-image-2', size: '2304x768' },
 			{ model: 'gpt-image-2-2026-04-21', size: 'auto', quality: 'high', moderation: 'low' },
 			{ model: 'gpt-image-2.5-flare', quality: 'xhigh' },
-			{ model: 'gpt-image-2.6-sunburst', quality: 'max', size: '1024x1024' },
+			{ model: 'gpt-image-2.5-sunburst-2026-09-08', quality: 'max', size: '1024x1024' },
+			{ model: 'gpt-image-2.6-sunburst', quality: 'high', size: '1536x1024' },
 			{ model: 'gpt-image-1-mini', output_format: 'webp', output_compression: 0 },
 			{ model: 'dall-e-2', size: '256x256', n: 10 },
 			{ model: 'dall-e-3', prompt: 'y'.repeat(4000) },
@@ -468,6 +469,24 @@ describe('rate limit, error rate, latency, concurrency', () => {
 		expect((await gen({ model: 'gpt-image-2', prompt: 'a' })).status).toBe(200);
 	});
 
+	test('each recorded request gets the status it was answered with, or none when the client went away first', async () => {
+		server.set({ rateLimitPerMinute: 1 });
+		expect((await gen({ model: 'gpt-image-2', prompt: 'a' })).status).toBe(200);
+		expect((await gen({ model: 'gpt-image-2', prompt: 'a' })).status).toBe(429);
+		server.set({ rateLimitPerMinute: undefined, latencyMs: 5_000 });
+		await expect(
+			fetch(`${server.baseUrl}/images/generations`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` },
+				body: JSON.stringify({ model: 'gpt-image-2', prompt: 'gone' }),
+				signal: AbortSignal.timeout(200),
+			}),
+		).rejects.toThrow();
+		while (server.stats.inFlight > 0) await new Promise((wake) => setTimeout(wake, 20));
+		expect(server.requests.map((r) => r.status)).toEqual([200, 429, undefined]);
+		for (const r of server.requests) expect(r.endedAt).toBeGreaterThanOrEqual(r.receivedAt);
+	});
+
 	test('errorRate is deterministic with a seed', async () => {
 		const pattern = async () => {
 			server.set({ errorRate: 0.5, seed: 42 });
@@ -681,5 +700,70 @@ describe('misc', () => {
 		// A hanging request would keep close() waiting for ever (the test's own timeout): it resolves.
 		await s.close();
 		await expect(hanging).rejects.toThrow();
+	});
+});
+
+describe('2026 fields (openai 7.59.0 images.d.ts)', () => {
+	const errorOf = async (body: unknown) => {
+		const res = await gen(body);
+		return { status: res.status, error: ((await res.json()) as { error: { message: string; param: string } }).error };
+	};
+
+	test('GIF: an animated GIF with frame_count frames and frame_duration_ms rounded to 10 ms', async () => {
+		const answer = await client.images.generate({
+			model: 'gpt-image-2.6-flare',
+			prompt: 'a spinning coin',
+			output_format: 'gif',
+			size: '1024x1024',
+			frame_count: 3,
+			frame_duration_ms: 124,
+		} as unknown as OpenAI.ImageGenerateParamsNonStreaming); // the installed SDK (6.x) predates gif
+		const bytes = Buffer.from(answer.data![0].b64_json!, 'base64');
+		const meta = await sharp(bytes, { animated: true }).metadata();
+		expect([bytes.toString('latin1', 0, 6), meta.pages, meta.delay]).toEqual(['GIF89a', 3, [120, 120, 120]]);
+	});
+
+	test('SVG: SVG text, svg_usage with the author model, safety_identifier echoed (a non-empty one wins over user)', async () => {
+		const res = await gen({
+			model: 'gpt-image-2.6-sunburst',
+			prompt: 'a logo',
+			output_format: 'svg',
+			svg: { model: 'gpt-5', reasoning: { effort: 'high' } },
+			safety_identifier: 'sid',
+			user: 'old',
+		});
+		const body = (await res.json()) as { data: Array<{ b64_json: string }>; svg_usage: { model: string; reasoning_tokens: number }; safety_identifier: string; output_format: string };
+		expect(Buffer.from(body.data[0].b64_json, 'base64').toString()).toMatch(/^<svg /);
+		expect(body).toMatchObject({ output_format: 'svg', safety_identifier: 'sid', svg_usage: { model: 'gpt-5', reasoning_tokens: expect.any(Number) } });
+		const plain = (await (await gen({ model: 'gpt-image-2', prompt: 'x', user: 'old' })).json()) as { safety_identifier?: string; svg_usage?: unknown };
+		expect(plain.safety_identifier).toBe('old');
+		expect(plain.svg_usage).toBeUndefined();
+	});
+
+	test.each([
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', frame_count: 4 }, 'frame_count', /only supported with output_format='gif'/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'gif', frame_count: 17 }, 'frame_count', /between 2 and 16/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'gif', output_compression: 100 }, 'output_compression', /GIF output does not support output_compression/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'gif', stream: true }, 'stream', /Streaming is not supported for output format 'gif'/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'svg', n: 2 }, 'n', /SVG output requires n=1/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'svg', partial_images: 2 }, 'partial_images', /SVG output does not support partial images/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'svg', svg: { reasoning: { effort: 'low' } } }, 'svg.model', /svg.model/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', output_format: 'svg', svg: { model: 'm', reasoning: { effort: 'ultra' } } }, 'svg.reasoning.effort', /Supported values are: 'none', 'minimal'/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', svg: { model: 'm' } }, 'svg', /only supported with output_format='svg'/],
+		[{ model: 'gpt-image-2', prompt: 'x', output_format: 'gif' }, 'output_format', /Supported values are: 'png', 'jpeg', and 'webp'/],
+		[{ model: 'gpt-image-2.6-flare', prompt: 'x', quality: 'xhigh' }, 'quality', /Supported values are: 'low', 'medium', 'high', and 'auto'/],
+		[{ model: 'gpt-image-2', prompt: 'x', complexity: 'max' }, 'complexity', /'low', 'medium', and 'high'/],
+		[{ model: 'dall-e-3', prompt: 'x', complexity: 'low' }, 'complexity', /Unknown parameter: 'complexity'/],
+	])('%j is refused (400, param %s)', async (body, param, message) => {
+		const { status, error } = await errorOf(body);
+		expect(status).toBe(400);
+		expect(error.param).toBe(param);
+		expect(error.message).toMatch(message);
+	});
+
+	test('gpt-image-2.5 snapshots (-2026-09-08) take xhigh and max', async () => {
+		const res = await gen({ model: 'gpt-image-2.5-flare-2026-09-08', prompt: 'x', quality: 'max' });
+		expect(res.status).toBe(200);
+		expect(((await res.json()) as { quality: string }).quality).toBe('max');
 	});
 });

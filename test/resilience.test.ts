@@ -225,6 +225,37 @@ describe('cancellation', () => {
 	});
 });
 
+describe('cancellation, as in a real n8n process', () => {
+	// n8n's stop aborts the cancel signal without a reason, which leaves a DOMException "This
+	// operation was aborted". In n8n's process that is an Error; in jest's sandbox it comes from
+	// another realm and fails `instanceof Error`, which hid this case: here it passes again.
+	const outerError = Object.getPrototypeOf(DOMException.prototype).constructor as ErrorConstructor;
+	beforeEach(() => {
+		Object.defineProperty(Error, Symbol.hasInstance, {
+			configurable: true,
+			value: (value: unknown) => Function.prototype[Symbol.hasInstance].call(Error, value) || value instanceof outerError,
+		});
+	});
+	afterEach(() => delete (Error as unknown as Record<symbol, unknown>)[Symbol.hasInstance]);
+
+	test("a stopped item's error is the node's own words, not n8n's generic abort message", async () => {
+		expect(new DOMException('This operation was aborted', 'AbortError')).toBeInstanceOf(Error);
+		server.set({ latencyMs: 5000 });
+		const controller = new AbortController();
+		const poll = () => (server.stats.inFlight >= 2 ? controller.abort() : void setImmediate(poll));
+		poll();
+		const run = await runCreateImage(
+			server,
+			Array.from({ length: 6 }, (_, i) => ({ prompt: `stopped ${i}` })),
+			{ options: { concurrency: 2 } },
+			{ signal: controller.signal, cancelTimeoutMs: 3000 },
+		);
+		expect(run.status).toBe('canceled');
+		expect(run.run.data.resultData.runData['Create Image'][0].error?.message).toBe('The execution was cancelled');
+		expect(run.error?.message).toBe('The execution was cancelled');
+	});
+});
+
 describe('adaptive concurrency', () => {
 	test('a 429 halves the allowance and pauses new starts; successes raise it back', async () => {
 		const limiter = new AdaptiveLimiter(8);

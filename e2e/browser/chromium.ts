@@ -3,12 +3,21 @@
  * each time. The machine's network is closed: without these flags Chromium hangs on its own
  * background connections (QUIC, component updates, sync ...).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** What to tell the user when Chromium is not at CHROMIUM_PATH (undefined when it is there). */
+export function chromiumMissing(): string | undefined {
+	if (existsSync(CHROMIUM_PATH)) return undefined;
+	return (
+		`Chromium was not found at ${CHROMIUM_PATH}: the browser check drives Debian's Chromium. Install it with ` +
+		'`apt-get update && apt-get install -y chromium` (as root; .ci/run does this), or point CHROMIUM_PATH at a Chromium binary.'
+	);
+}
 
 const FLAGS = [
 	'--no-sandbox',

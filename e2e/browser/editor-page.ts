@@ -136,6 +136,50 @@ export class EditorPage {
 		);
 	}
 
+	/** The labels a select offers (first line of each item: a description may follow), then closes it. */
+	async selectOptions(parameterName: string): Promise<string[]> {
+		await this.parameterInput(parameterName).click();
+		const items = this.page.locator('.el-select-dropdown__item:visible');
+		await items.first().waitFor();
+		const labels = (await items.allInnerTexts()).map((text) => text.split('\n')[0].trim());
+		await this.page.keyboard.press('Escape');
+		await items.first().waitFor({ state: 'hidden' });
+		return labels;
+	}
+
+	/** Switches a parameter set by an expression to a fixed value (the Fixed / Expression toggle). */
+	async toFixed(parameterName: string): Promise<void> {
+		// `has` is relative to each item: the input's own selector, not one rooted at the panel.
+		const item = this.ndv().locator(testId('parameter-item')).filter({ has: this.page.locator(testId(`parameter-input-${parameterName}`)) }).last();
+		await item.hover();
+		await item.locator(testId('radio-button-fixed')).click();
+		await this.parameterInput(parameterName).locator('.el-select, .el-input').first().waitFor();
+	}
+
+	/** The text a parameter's input shows (a select's chosen label, or an expression). */
+	async inputValue(parameterName: string): Promise<string> {
+		const input = this.parameterInput(parameterName);
+		await input.waitFor();
+		const field = input.locator('input, textarea, [contenteditable]').first();
+		return ((await field.evaluate((element) => ('value' in element ? (element as HTMLInputElement).value : (element as HTMLElement).innerText))) ?? '').trim();
+	}
+
+	/** Closes the node's panel and waits until it is gone. */
+	async closeNode(): Promise<void> {
+		await this.ndv().locator(testId('ndv-close-button')).click();
+		await this.ndv().waitFor({ state: 'hidden' });
+	}
+
+	/** A workflow as n8n stores it (through the editor's own REST API, signed in). */
+	async storedWorkflow(id: string): Promise<{ nodes: Array<{ name: string; type: string; parameters: unknown }> }> {
+		return this.page.evaluate(async (workflowId) => {
+			const response = await fetch(`/rest/workflows/${workflowId}`, { credentials: 'include', headers: { 'browser-id': localStorage.getItem('n8n-browserId') ?? '' } });
+			if (!response.ok) throw new Error(`GET /rest/workflows/${workflowId}: ${response.status} ${await response.text()}`);
+			const body = (await response.json()) as { data: { nodes: Array<{ name: string; type: string; parameters: unknown }> } };
+			return body.data;
+		}, id);
+	}
+
 	/** Types a model id into the Model field (ID mode) and leaves the field. */
 	async setModelById(id: string): Promise<void> {
 		const model = this.parameterInput('model');

@@ -4,12 +4,18 @@
  * .e2e/browser/screenshots. Exit code 1 when a check failed.
  */
 import { exitOnSignals, shutdown } from '../../scripts/lib/processes';
+import { chromiumMissing } from './chromium';
 import { DOCS_SCREENSHOTS_DIR, runBrowserSuite } from './suite';
 
 async function main(): Promise<number> {
 	const args = process.argv.slice(2);
 	for (const arg of args) if (arg !== '--update-screenshots') throw new Error(`unknown argument '${arg}'`);
 	const log = (line: string) => process.stdout.write(`${line}\n`);
+	const missing = chromiumMissing();
+	if (missing) {
+		log(missing);
+		return 1;
+	}
 	exitOnSignals(log);
 	const { failed } = await runBrowserSuite(log, {
 		screenshotsDir: args.includes('--update-screenshots') ? DOCS_SCREENSHOTS_DIR : undefined,

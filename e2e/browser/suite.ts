@@ -8,23 +8,29 @@
  *   - "Execute workflow" runs it in the editor (local image server): 3 items on each output,
  *     the Result files are named after the prompts' slugs;
  *   - the panel lists Model, Prompt, Result Format and Options;
+ *   - the example workflow, saved before the per-model value lists, shows its saved Quality and
+ *     keeps its parameters when saved again;
  *   - per model (typed in ID mode), the Options "Add option" list offers what that model
- *     takes: gpt-image-2 Background, Output Format, Moderation (Output Compression once the format
- *     is JPEG or WEBP) and no Style
+ *     takes: gpt-image-2 Background, Complexity, Output Format, Moderation (Output Compression once
+ *     the format is JPEG or WEBP) and no Style
  *     or Response Format; dall-e-3 Style and Response Format and none of the GPT image ones,
  *     and options added for gpt-image-2 that dall-e-3 does not take leave the panel;
+ *   - Size, Quality and Output Format offer the values of the chosen model (gpt-image-2,
+ *     gpt-image-2.6-flare, dall-e-3), every value for an unknown id; gpt-image-2.6-flare with GIF
+ *     offers the GIF frame options and no Output Compression, with SVG the SVG options.
  *   - the second example (Create Image -> Edit Image): Edit Image's two outputs, a run in the
  *     editor (2 edited images), its panel (Images among the parameters) and its options per
  *     model: Mask always, no Moderation or Style; Input Fidelity for gpt-image-1.5, Markup for
  *     gpt-image-2.5-flare.
  *
- * Screenshots (canvas.png, panel-gpt-image-2.png, panel-dall-e-3.png, canvas-edit.png,
- * panel-edit-image.png) go to `screenshotsDir`
+ * Screenshots (canvas.png, panel-gpt-image-2.png, panel-gpt-image-2.6-gif.png, panel-dall-e-3.png,
+ * canvas-edit.png, panel-edit-image.png) go to `screenshotsDir`
  * (default .e2e/browser/screenshots; `e2e/browser/run.ts --update-screenshots` writes
  * docs/screenshots). A failed check saves the page as .e2e/browser/failures/failure-N.png.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startDevEnvironment, type DevEnvironment } from '../../scripts/lib/dev-environment';
 import { CREATE_IMAGE_NODE, EXAMPLES, ROOT } from '../../scripts/lib/example';
@@ -46,6 +52,7 @@ export const DOCS_SCREENSHOTS_DIR = join(ROOT, 'docs', 'screenshots');
 /** Options only GPT image models take, and options only DALL-E models take (display names). */
 const GPT_IMAGE_OPTIONS: Array<[string, string]> = [
 	['Background', 'background'],
+	['Complexity', 'complexity'],
 	['Output Format', 'outputFormat'],
 	['Output Compression', 'outputCompression'],
 	['Moderation', 'moderation'],
@@ -57,6 +64,20 @@ const DALL_E_OPTIONS: Array<[string, string]> = [
 const GPT_IMAGE_ONLY = GPT_IMAGE_OPTIONS.map(([displayName]) => displayName);
 const DALL_E_ONLY = DALL_E_OPTIONS.map(([displayName]) => displayName);
 const PARAMETERS = ['Model', 'Prompt', 'Result Format', 'Options'];
+/** The values each model's Size, Quality and Output Format offer (labels, in the panel's order). */
+const GPT_IMAGE_2_SIZES = ['Auto', '1024x1024', '1024x1536', '1152x2048', '1440x2560', '1536x1024', '2048x1152', '2048x2048', '2160x3840', '2560x1440', '3840x2160'];
+const VALUE_LISTS: Record<string, Record<'size' | 'quality' | 'outputFormat', string[]>> = {
+	'gpt-image-2': { size: GPT_IMAGE_2_SIZES, quality: ['Auto', 'High', 'Low', 'Medium'], outputFormat: ['JPEG', 'PNG', 'WEBP'] },
+	'gpt-image-2.6-flare': {
+		size: ['Auto', '1024x1024', '1024x1536', '1536x1024'],
+		quality: ['Auto', 'High', 'Low', 'Medium'],
+		outputFormat: ['GIF', 'JPEG', 'PNG', 'SVG', 'WEBP'],
+	},
+};
+const DALL_E_3_VALUES = { size: ['1024x1024', '1024x1792', '1792x1024'], quality: ['HD', 'Standard'] };
+/** Every value, as offered for an id the node does not know. */
+const EVERY_QUALITY = ['Auto', 'Extra High', 'HD', 'High', 'Low', 'Max', 'Medium', 'Standard'];
+const EVERY_OUTPUT_FORMAT = ['GIF', 'JPEG', 'PNG', 'SVG', 'WEBP'];
 const EDIT_IMAGE_NODE = EXAMPLES[1].resultNode;
 
 export async function runBrowserSuite(
@@ -125,6 +146,19 @@ export async function runBrowserSuite(
 			await screenshot('canvas.png');
 		});
 
+		await check('a workflow saved before the per-model lists (the example as committed): the panel shows its saved Quality, and saving keeps its parameters as they were', async () => {
+			const saved = JSON.parse(readFileSync(join(ROOT, 'examples', 'create-images.workflow.json'), 'utf8')) as {
+				nodes: Array<{ name: string; parameters: unknown }>;
+			};
+			const before = saved.nodes.find((node) => node.name === CREATE_IMAGE_NODE)!.parameters;
+			await page!.openNode(CREATE_IMAGE_NODE);
+			expectEqual(await page!.inputValue('quality'), 'Low', 'Quality as saved');
+			await page!.closeNode();
+			await page!.page.keyboard.press('Control+s');
+			const stored = await page!.storedWorkflow(dev!.workflowId);
+			expectEqual(stored.nodes.find((node) => node.name === CREATE_IMAGE_NODE)!.parameters, before, 'Create Image parameters after opening and saving');
+		});
+
 		await check('panel: lists Model, Prompt, Result Format, Options; Result holds lighthouse.png, ramen.png, fox.png', async () => {
 			// Tall enough for the panel screenshots to show every parameter without scrolling.
 			await page!.page.setViewportSize({ width: 1440, height: 1300 });
@@ -149,6 +183,41 @@ export async function runBrowserSuite(
 			await screenshot('panel-gpt-image-2.png', 'panel');
 		});
 
+		await check('gpt-image-2: Size offers its presets and Auto, Quality four values, Output Format JPEG, PNG, WEBP', async () => {
+			// The example sets Size by an expression: switched to a fixed value, it is a list.
+			await page!.toFixed('size');
+			for (const [parameter, expected] of Object.entries(VALUE_LISTS['gpt-image-2'])) {
+				expectEqual(await page!.selectOptions(parameter), expected, `gpt-image-2 ${parameter}`);
+			}
+		});
+
+		await check('gpt-image-2.6-flare (by ID): GIF and SVG, the standard sizes; with GIF, "Add option" offers the frame options and no Output Compression', async () => {
+			await page!.setModelById('gpt-image-2.6-flare');
+			for (const [parameter, expected] of Object.entries(VALUE_LISTS['gpt-image-2.6-flare'])) {
+				await expectEventually(() => page!.selectOptions(parameter), expected, `gpt-image-2.6-flare ${parameter}`);
+			}
+			await page!.selectValue('outputFormat', 'GIF');
+			await page!.parameterInput('outputCompression').waitFor({ state: 'detached' });
+			const offered = await page!.addOptionList();
+			expectIncludes(offered, ['GIF Frame Count', 'GIF Frame Duration'], 'Add option (2.6, GIF)');
+			expectExcludes(offered, ['Output Compression', 'SVG Author Model', 'SVG Reasoning Effort'], 'Add option (2.6, GIF)');
+			await page!.addOption('GIF Frame Count', 'frameCount');
+			await page!.addOption('GIF Frame Duration', 'frameDurationMs');
+			await screenshot('panel-gpt-image-2.6-gif.png', 'panel');
+			await page!.selectValue('outputFormat', 'SVG');
+			await page!.parameterInput('frameCount').waitFor({ state: 'detached' });
+			expectIncludes(await page!.addOptionList(), ['SVG Author Model', 'SVG Reasoning Effort'], 'Add option (2.6, SVG)');
+			await page!.closeDropdown();
+			await page!.selectValue('outputFormat', 'WEBP');
+		});
+
+		await check('an id the node does not know: every value of Quality and Output Format', async () => {
+			await page!.setModelById('my-local-model');
+			await expectEventually(() => page!.selectOptions('quality'), EVERY_QUALITY, 'my-local-model quality');
+			expectEqual(await page!.selectOptions('outputFormat'), EVERY_OUTPUT_FORMAT, 'my-local-model outputFormat');
+			await page!.setModelById('gpt-image-2');
+		});
+
 		await check('dall-e-3 (by ID): the GPT image options leave the panel; "Add option" offers Style, Response Format and none of them', async () => {
 			await page!.setModelById('dall-e-3');
 			for (const [, name] of GPT_IMAGE_OPTIONS) await page!.parameterInput(name).waitFor({ state: 'detached' });
@@ -157,6 +226,12 @@ export async function runBrowserSuite(
 			expectExcludes(offered, GPT_IMAGE_ONLY, 'Add option (dall-e-3)');
 			for (const [displayName, name] of DALL_E_OPTIONS) await page!.addOption(displayName, name);
 			await screenshot('panel-dall-e-3.png', 'panel');
+		});
+
+		await check('dall-e-3: Size offers 1024x1024, 1024x1792, 1792x1024; Quality HD and Standard', async () => {
+			for (const [parameter, expected] of Object.entries(DALL_E_3_VALUES)) {
+				expectEqual(await page!.selectOptions(parameter), expected, `dall-e-3 ${parameter}`);
+			}
 		});
 
 		await check('back to gpt-image-2: Style and Response Format leave the panel; "Add option" offers the GPT image options again', async () => {

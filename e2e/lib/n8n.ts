@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { HostInfo } from './hosts';
-import { cleanEnv, run, type RunResult } from './proc';
+import { cleanEnv, mustRun, run, type RunResult } from './proc';
 
 export interface CreateInstanceOptions {
 	/** Folder for the instance (N8N_USER_FOLDER); default: a new temporary folder. */
@@ -276,18 +276,6 @@ export function nodeOutput(runData: N8nRun, nodeName: string, outputIndex = 0): 
 		throw new Error(`Node "${nodeName}" did not run; ran: ${Object.keys(runData.data.resultData.runData).join(', ')}`);
 	}
 	return task.data?.main[outputIndex] ?? [];
-}
-
-async function mustRun(
-	command: string,
-	args: string[],
-	options: { cwd?: string; env: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<RunResult> {
-	const result = await run(command, args, options);
-	if (result.exitCode !== 0) {
-		throw new Error(`${command} ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
-	}
-	return result;
 }
 
 /** Ports the OS reports free right now (another process may still take one before n8n does). */

@@ -9,6 +9,9 @@ export interface RunOptions {
 	timeoutMs: number;
 	/** Append stdout and stderr here instead of keeping them in memory. */
 	logFile?: string;
+	/** Run as this user and group (when this process is root; e.g. PostgreSQL refuses to run as root). */
+	uid?: number;
+	gid?: number;
 }
 
 export interface RunResult {
@@ -41,6 +44,8 @@ export async function run(command: string, args: string[], options: RunOptions):
 		stdio: ['ignore', 'pipe', 'pipe'],
 		// Own process group, so a timeout also stops grandchildren (node-gyp, n8n's task runner).
 		detached: true,
+		uid: options.uid,
+		gid: options.gid,
 	});
 	live.add(child);
 	child.on('exit', () => live.delete(child));
@@ -73,6 +78,15 @@ export async function run(command: string, args: string[], options: RunOptions):
 			`${command} ${args.join(' ')} timed out after ${Math.round(options.timeoutMs / 1000)} s`,
 			result,
 		);
+	}
+	return result;
+}
+
+/** `run`, throwing (with its output) unless the command exits 0. */
+export async function mustRun(command: string, args: string[], options: RunOptions): Promise<RunResult> {
+	const result = await run(command, args, options);
+	if (result.exitCode !== 0) {
+		throw new Error(`${command} ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
 	}
 	return result;
 }

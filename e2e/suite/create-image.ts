@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { QUOTA_MESSAGE } from '../../test/server/errors';
 import { startImageServer, type ImageServer } from '../../test/server';
 import type { HostInfo } from '../lib/hosts';
@@ -37,6 +38,7 @@ const WORKFLOWS = {
 	editNoFile: join(FIXTURES, 'edit-no-file.workflow.json'),
 	almostRight: join(FIXTURES, 'almost-right.workflow.json'),
 	streaming: join(FIXTURES, 'streaming.workflow.json'),
+	gif: join(FIXTURES, 'gif.workflow.json'),
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
@@ -295,7 +297,7 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			// 4. A local server's words first; OpenAI's retirement as OpenAI's fact after them.
 			assert.equal(
 				result[2].json.error,
-				`model 'gpt-image-1' not found (note: OpenAI retired its model "gpt-image-1" on 2026-10-23 and names gpt-image-2 as its replacement)`,
+				`model 'gpt-image-1' not found (note: OpenAI retired its model "gpt-image-1" on 2026-10-23 and names gpt-image-2.5-sunburst or gpt-image-2.5-flare as its replacement)`,
 			);
 			// 5. A connection lost after sending is not sent again, and the item says why.
 			assert.match(String(result[3].json.error), /may have been completed and billed, so it was not sent again; .*Retry When Outcome Is Unknown$/);
@@ -339,6 +341,32 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			const sent = generations(images, (prompt) => prompt.startsWith('stream:'), attemptStarted.streaming);
 			assert.equal(sent.length, 3, 'generation requests for the streaming workflow');
 			for (const request of sent) assert.deepEqual(pick(request.body, ['stream', 'partial_images']), { stream: true, partial_images: 2 });
+		});
+
+		await checks.check('GIF: gpt-image-2.6-flare makes an animated GIF file (image/gif, flag.gif) with the frames asked for', async () => {
+			const { images, n8n } = await context();
+			const run = succeeded(await runs.gif);
+			const result = nodeOutput(run, NODE, 0);
+			assert.equal(result.length, 1, `Result items: ${summary(result)}`);
+			const file = result[0].binary?.data;
+			assert.ok(file, `no binary "data": ${summary(result)}`);
+			assert.equal(file.mimeType, 'image/gif');
+			assert.equal(file.fileName, 'flag.gif');
+			assert.equal(file.fileExtension, 'gif');
+			assert.equal(result[0].json.outputFormat, 'gif');
+			const bytes = n8n.readBinary(file);
+			assert.equal(bytes.subarray(0, 6).toString('latin1'), 'GIF89a');
+			const meta = await sharp(bytes, { animated: true }).metadata();
+			assert.deepEqual({ pages: meta.pages, width: meta.width, delay: meta.delay }, { pages: 4, width: 1024, delay: [120, 120, 120, 120] });
+			const sent = generations(images, (prompt) => prompt.startsWith('gif:'), attemptStarted.gif);
+			assert.equal(sent.length, 1, 'generation requests for the GIF workflow');
+			assert.deepEqual(pick(sent[0].body, ['model', 'output_format', 'frame_count', 'frame_duration_ms', 'complexity']), {
+				model: 'gpt-image-2.6-flare',
+				output_format: 'gif',
+				frame_count: 4,
+				frame_duration_ms: 120,
+				complexity: 'low',
+			});
 		});
 
 		await runEditChecks({
@@ -430,7 +458,7 @@ function pick(value: unknown, keys: string[]): Record<string, unknown> {
 }
 
 /** Width and height from a PNG's IHDR chunk (throws if it is not a PNG). */
-function pngSize(bytes: Buffer): { width: number; height: number } {
+export function pngSize(bytes: Buffer): { width: number; height: number } {
 	const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 	assert.ok(bytes.subarray(0, 8).equals(signature), `not a PNG: ${bytes.subarray(0, 8).toString('hex')}`);
 	assert.equal(bytes.subarray(12, 16).toString('latin1'), 'IHDR');

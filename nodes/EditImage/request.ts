@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { planRequests } from '../shared/body';
-import { EDIT_LIMITS, inputFidelitiesOf, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
+import { EDIT_LIMITS, inputFidelitiesOf, OUTPUT_FORMAT_RULES, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
 import { inputError, type ItemConfig } from '../shared/parameters';
 import type { ImageOperation } from '../shared/run';
 import { formFields, MultipartBody, type FilePart } from '../shared/transport/multipart';
@@ -64,8 +64,9 @@ export function checkEditInputs(
 	if (inputs.mask && inputs.markup) {
 		fail('Options › Markup', 'cannot be used together with Mask; remove one of them');
 	}
-	if (inputs.mask && config.outputFormat === 'gif') {
-		fail('Options › Mask', 'GIF output does not take a mask; choose another Output Format or remove Mask');
+	const format = String(config.extraBody.output_format ?? config.outputFormat ?? 'png');
+	if (inputs.mask && OUTPUT_FORMAT_RULES[format]?.mask === false) {
+		fail('Options › Mask', `${format.toUpperCase()} output does not take a mask; choose another Output Format or remove Mask`);
 	}
 	if (inputs.inputFidelity !== undefined) {
 		if (!INPUT_FIDELITIES.includes(inputs.inputFidelity)) {

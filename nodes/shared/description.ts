@@ -1,14 +1,48 @@
 import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
+	COMPLEXITIES,
 	familiesWithout,
+	formatsTaking,
 	FORMATS_WITHOUT_STREAMING,
+	FRAME_COUNT,
 	isSizeRule,
+	MAX_FRAME_DURATION_MS,
 	MODEL_FAMILIES,
+	OUTPUT_FORMAT_RULES,
 	PARTIAL_IMAGES,
 	SIZE_PRESETS,
+	SVG_REASONING_EFFORTS,
+	type FormatOption,
+	type ModelFamily,
 	type ModelOption,
 } from './models';
+
+/**
+ * The ids a model id stands for in display rules: itself, and for families with dated snapshots
+ * every `<id>-20YY-MM-DD`, as one range of text (`<id>` to `<id>-2099-99-99`). Plain comparisons,
+ * no regex: n8n evaluates display rules while the node runs too, and its regex rules run in a
+ * sandbox with a wall-clock limit that a busy server can exceed. The range keeps gpt-image-2 from
+ * matching gpt-image-2.6-flare ("." sorts after "-") and gpt-image-1 from gpt-image-1-mini.
+ */
+function idRange(family: ModelFamily, id: string): { from: string; to: string } {
+	return { from: id, to: family.snapshots ? `${id}-2099-99-99` : id };
+}
+
+/** Display conditions on `/model` that match the families' ids (and snapshots). */
+function modelConditions(families: readonly ModelFamily[]) {
+	return families.flatMap((family) => family.ids.map((id) => ({ _cnd: { between: idRange(family, id) } })));
+}
+
+/**
+ * Display conditions on `/model` that match every model but this id (and its snapshots), an
+ * expression included. Only `hide` rules are used: n8n shows an entry whose `show` rule meets
+ * an expression, so a `show` per model would show every copy for `={{ ... }}`.
+ */
+function otherModels(family: ModelFamily, id: string) {
+	const { from, to } = idRange(family, id);
+	return [{ _cnd: { lt: from } }, { _cnd: { gt: to } }];
+}
 
 /**
  * Hides an option for the model families it does not apply to. Unknown model ids and
@@ -17,12 +51,44 @@ import {
 function forModelsTaking(option: ModelOption): { displayOptions?: IDisplayOptions } {
 	const without = familiesWithout(option);
 	if (without.length === 0) return {};
-	// Plain comparisons, no regex: n8n evaluates display rules while the node runs too, and its
-	// regex rules run in a sandbox with a wall-clock limit that a busy server can exceed.
-	const conditions = without.flatMap((family) =>
-		family.ids.map((id) => (family.snapshots ? { _cnd: { startsWith: id } } : id)),
-	);
-	return { displayOptions: { hide: { '/model': conditions } } };
+	return { displayOptions: { hide: { '/model': modelConditions(without) } } };
+}
+
+/** Shows a GIF or SVG option once Output Format is its format, for models that make that format. */
+function forFormatTaking(option: FormatOption): { displayOptions: IDisplayOptions } {
+	const formats = formatsTaking(option);
+	const without = MODEL_FAMILIES.filter((family) => !formats.some((format) => family.outputFormats?.includes(format)));
+	return { displayOptions: { show: { outputFormat: formats }, hide: { '/model': modelConditions(without) } } };
+}
+
+/**
+ * One copy of a select option per known model id, offering the values its family takes and
+ * shown only for that id (and its snapshots), plus the copy with every value for expressions and
+ * ids the node does not know. The copies share their `name`: n8n's collection shows, adds and
+ * saves the one whose display rules match, so a saved value stays the same whatever the model.
+ */
+function perModelCopies(
+	base: INodeProperties,
+	everyValue: INodePropertyOptions[],
+	values: (family: ModelFamily) => readonly string[] | undefined,
+): INodeProperties[] {
+	const baseHide = base.displayOptions?.hide?.['/model'] ?? [];
+	const withHide = (conditions: unknown[]): IDisplayOptions => ({
+		...base.displayOptions,
+		hide: { ...base.displayOptions?.hide, '/model': [...baseHide, ...conditions] as NonNullable<IDisplayOptions['hide']>[string] },
+	});
+	const known = MODEL_FAMILIES.filter((family) => values(family));
+	const copies: INodeProperties[] = known.flatMap((family) => {
+		const taken = values(family)!;
+		return family.ids.map((id) => ({
+			...base,
+			options: everyValue.filter((option) => taken.includes(option.value as string)).map(({ name, value }) => ({ name, value })),
+			default: taken.includes(base.default as string) ? base.default : taken[0],
+			displayOptions: withHide(otherModels(family, id)),
+		}));
+	});
+	copies.push({ ...base, options: everyValue, displayOptions: withHide(modelConditions(known)) });
+	return copies;
 }
 
 /**
@@ -172,6 +238,62 @@ export const imageOptions: INodeProperties[] = [
 		...forModelsTaking('background'),
 	},
 	{
+		displayName: 'Complexity',
+		name: 'complexity',
+		type: 'options',
+		options: COMPLEXITIES.map((value) => ({ name: capitalise(value), value })),
+		default: 'medium',
+		description:
+			'How much computation goes into planning the image, apart from rendering Quality (with SVG output: the reference image). Not set: the model\'s default.',
+		...forModelsTaking('complexity'),
+	},
+	{
+		displayName: 'GIF Frame Count',
+		name: 'frameCount',
+		type: 'number',
+		typeOptions: { minValue: FRAME_COUNT.min, maxValue: FRAME_COUNT.max, numberPrecision: 0 },
+		default: 9,
+		description: `Frames of the animated GIF, ${FRAME_COUNT.min} to ${FRAME_COUNT.max} (the API's default: 9)`,
+		...forFormatTaking('frameCount'),
+	},
+	{
+		displayName: 'GIF Frame Duration',
+		name: 'frameDurationMs',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: MAX_FRAME_DURATION_MS, numberPrecision: 0 },
+		default: 200,
+		description: 'Milliseconds each GIF frame shows (the API rounds to 10 ms; its default: 200)',
+		...forFormatTaking('frameDurationMs'),
+	},
+	{
+		displayName: 'Safety Identifier',
+		name: 'safetyIdentifier',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. a hash of the user name',
+		description:
+			'A stable ID for the end user (hash a user name or email), used by the provider to detect abuse. Replaces the older User field and wins over it.',
+	},
+	{
+		displayName: 'SVG Author Model',
+		name: 'svgModel',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. gpt-5',
+		description:
+			'The model that writes the SVG (sent as svg.model; needs SVG model selection on your project). The image model above makes the reference image.',
+		...forFormatTaking('svgModel'),
+	},
+	{
+		displayName: 'SVG Reasoning Effort',
+		name: 'svgReasoningEffort',
+		type: 'options',
+		options: SVG_REASONING_EFFORTS.map((value) => ({ name: value === 'xhigh' ? 'Extra High' : capitalise(value), value })),
+		default: 'medium',
+		description: 'How much the SVG author reasons (sent as svg.reasoning.effort); which efforts work depends on the author model',
+		...forFormatTaking('svgReasoningEffort'),
+	},
+	{
 		displayName: 'Concurrency',
 		name: 'concurrency',
 		type: 'number',
@@ -236,19 +358,23 @@ export const imageOptions: INodeProperties[] = [
 		description: 'Compression level (0-100 %) for the JPEG and WEBP output formats',
 		displayOptions: {
 			// Only once Output Format is JPEG or WEBP: with the default PNG it would be refused.
-			show: { outputFormat: ['jpeg', 'webp'] },
+			show: { outputFormat: Object.keys(OUTPUT_FORMAT_RULES).filter((format) => OUTPUT_FORMAT_RULES[format].compression) },
 			...forModelsTaking('outputCompression').displayOptions,
 		},
 	},
-	{
-		displayName: 'Output Format',
-		name: 'outputFormat',
-		type: 'options',
-		options: OUTPUT_FORMAT_OPTIONS,
-		default: 'png',
-		description: 'File format of the images (Azure OpenAI: PNG or JPEG)',
-		...forModelsTaking('outputFormat'),
-	},
+	...perModelCopies(
+		{
+			displayName: 'Output Format',
+			name: 'outputFormat',
+			type: 'options',
+			options: [],
+			default: 'png',
+			description: 'File format of the images (Azure OpenAI: PNG or JPEG; GIF and SVG: gpt-image-2.6)',
+			...forModelsTaking('outputFormat'),
+		},
+		OUTPUT_FORMAT_OPTIONS,
+		(family) => family.outputFormats,
+	),
 	{
 		displayName: 'Partial Images',
 		name: 'partialImages',
@@ -269,15 +395,19 @@ export const imageOptions: INodeProperties[] = [
 		default: 'data',
 		description: 'The name of the binary field the image is written to',
 	},
-	{
-		displayName: 'Quality',
-		name: 'quality',
-		type: 'options',
-		options: QUALITY_OPTIONS,
-		default: 'auto',
-		description:
-			'Quality the model renders at. GPT image models: auto, low, medium, high (2.5 and later add xhigh, max); dall-e-3: standard, hd.',
-	},
+	...perModelCopies(
+		{
+			displayName: 'Quality',
+			name: 'quality',
+			type: 'options',
+			options: [],
+			default: 'auto',
+			description:
+				'Quality the model renders at. GPT image models: auto, low, medium, high (gpt-image-2.5 adds xhigh, max); dall-e-3: standard, hd.',
+		},
+		QUALITY_OPTIONS,
+		(family) => family.qualities,
+	),
 	{
 		displayName: 'Request Timeout',
 		name: 'timeout',
@@ -307,15 +437,19 @@ export const imageOptions: INodeProperties[] = [
 		description:
 			'Whether to retry a request that timed out or lost its connection after it was sent. The provider may already have made and billed those images, so a retry may pay for them twice. Off: such an item fails and says so.',
 	},
-	{
-		displayName: 'Size',
-		name: 'size',
-		type: 'options',
-		options: SIZE_OPTIONS,
-		default: '1024x1024',
-		description:
-			'WIDTHxHEIGHT in pixels. gpt-image-2 and later take any size whose edges are multiples of 16 (longest 3840, aspect 1:3 to 3:1, 0.65 to 8.3 megapixels): pick one, or switch to Expression and type it, e.g. 1280x720.',
-	},
+	...perModelCopies(
+		{
+			displayName: 'Size',
+			name: 'size',
+			type: 'options',
+			options: [],
+			default: '1024x1024',
+			description:
+				'WIDTHxHEIGHT in pixels. gpt-image-2 and 2.5 take any size whose edges are multiples of 16 (longest 3840, aspect 1:3 to 3:1, 0.65 to 8.3 megapixels): pick one, or switch to Expression and type it, e.g. 1280x720.',
+		},
+		SIZE_OPTIONS,
+		(family) => (isSizeRule(family.sizes) ? SIZE_PRESETS : family.sizes),
+	),
 	{
 		displayName: 'Stream',
 		name: 'stream',
@@ -340,12 +474,13 @@ export const imageOptions: INodeProperties[] = [
 		...forModelsTaking('style'),
 	},
 	{
-		displayName: 'User',
+		displayName: 'User (Older Field)',
 		name: 'user',
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. user-1234',
-		description: 'An ID for the end user, which helps the provider detect abuse',
+		description:
+			'The older field for an end-user ID (sent as user, deprecated by OpenAI): prefer Safety Identifier, which wins when both are set',
 	},
 ];
 

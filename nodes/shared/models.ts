@@ -12,6 +12,7 @@ export type ModelOption =
 	| 'outputCompression'
 	| 'moderation'
 	| 'responseFormat'
+	| 'complexity'
 	| 'stream';
 
 /** gpt-image-2's size rule: any WxH within these bounds, or `auto`. */
@@ -76,18 +77,60 @@ const GPT_IMAGE_OPTIONS: readonly ModelOption[] = [
 	'outputFormat',
 	'outputCompression',
 	'moderation',
+	'complexity',
 	'stream',
 ];
 const GPT_IMAGE_1_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
 const GPT_IMAGE_QUALITIES = ['auto', 'low', 'medium', 'high'] as const;
 const GPT_IMAGE_FORMATS = ['png', 'jpeg', 'webp'] as const;
 
+/** `complexity` values (planning effort, apart from `quality`); openai 7.59.0 images.d.ts. */
+export const COMPLEXITIES = ['low', 'medium', 'high'] as const;
+/** `svg.reasoning.effort` values (the SVG author's reasoning); openai 7.59.0 images.d.ts. */
+export const SVG_REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+/** `frame_count` bounds for GIF output (the API's default is 9). */
+export const FRAME_COUNT = { min: 2, max: 16 } as const;
+/** `frame_duration_ms`: the API rounds to 10 ms and caps the encoded delay at this (default 200). */
+export const MAX_FRAME_DURATION_MS = 655_350;
+
+/** Node options that only apply with one output format. */
+export type FormatOption = 'frameCount' | 'frameDurationMs' | 'svgModel' | 'svgReasoningEffort';
+
 /**
- * Output formats that take no `stream` or `partial_images`, whatever the model (openai 7.59.0
- * images.d.ts: "GIF output does not support streaming, partial images ..."; "SVG generation ...
- * does not support streaming, partial images ...").
+ * What an output format allows, whatever the model (openai 7.59.0 images.d.ts: "GIF output does
+ * not support streaming, partial images, masks, or custom output compression"; "SVG generation
+ * requires n=1 and does not support streaming, partial images, prompt_rewriter, or
+ * output_compression").
  */
-export const FORMATS_WITHOUT_STREAMING: readonly string[] = ['gif', 'svg'];
+export interface OutputFormatRule {
+	/** `output_compression` is taken (jpeg and webp only). */
+	compression: boolean;
+	/** `stream` and `partial_images` are taken. */
+	streaming: boolean;
+	/** `mask` is taken (edits). */
+	mask: boolean;
+	/** Most images one request may make (svg: 1; the node splits larger `n`). */
+	maxImagesPerRequest?: number;
+	/** The node options that apply only with this format. */
+	options: readonly FormatOption[];
+}
+
+export const OUTPUT_FORMAT_RULES: Readonly<Record<string, OutputFormatRule>> = {
+	png: { compression: false, streaming: true, mask: true, options: [] },
+	jpeg: { compression: true, streaming: true, mask: true, options: [] },
+	webp: { compression: true, streaming: true, mask: true, options: [] },
+	gif: { compression: false, streaming: false, mask: false, options: ['frameCount', 'frameDurationMs'] },
+	svg: { compression: false, streaming: false, mask: true, maxImagesPerRequest: 1, options: ['svgModel', 'svgReasoningEffort'] },
+};
+
+/** The output formats a format-only option applies to (e.g. frameCount: gif). */
+export function formatsTaking(option: FormatOption): string[] {
+	return Object.keys(OUTPUT_FORMAT_RULES).filter((format) => OUTPUT_FORMAT_RULES[format].options.includes(option));
+}
+/** Output formats that take no `stream` or `partial_images`, whatever the model (gif, svg). */
+export const FORMATS_WITHOUT_STREAMING: readonly string[] = Object.keys(OUTPUT_FORMAT_RULES).filter(
+	(format) => !OUTPUT_FORMAT_RULES[format].streaming,
+);
 
 /** `partial_images` bounds (openai 7.59.0 images.d.ts: "Value must be between 0 and 3"). */
 export const PARTIAL_IMAGES = { min: 0, max: 3 } as const;
@@ -130,12 +173,14 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		edits: { markup: true },
 	},
 	{
+		// The reference names arbitrary WxH sizes and xhigh/max quality for 2 and 2.5 only: for
+		// 2.6 it documents the standard GPT image sizes and qualities, plus gif and svg output.
 		name: 'gpt-image-2.6',
 		ids: ['gpt-image-2.6-flare', 'gpt-image-2.6-sunburst'],
 		snapshots: true,
 		...gptImage,
-		sizes: GPT_IMAGE_2_SIZE_RULE,
-		qualities: [...GPT_IMAGE_QUALITIES, 'xhigh', 'max'],
+		sizes: GPT_IMAGE_1_SIZES,
+		qualities: GPT_IMAGE_QUALITIES,
 		outputFormats: [...GPT_IMAGE_FORMATS, 'gif', 'svg'],
 		edits: {},
 	},
@@ -143,7 +188,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		name: 'gpt-image-1',
 		ids: ['gpt-image-1'],
 		snapshots: true,
-		retirement: { date: '2026-10-23', replacement: 'gpt-image-2' },
+		retirement: { date: '2026-10-23', replacement: 'gpt-image-2.5-sunburst or gpt-image-2.5-flare' },
 		...gptImage,
 		sizes: GPT_IMAGE_1_SIZES,
 		qualities: GPT_IMAGE_QUALITIES,

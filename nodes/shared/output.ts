@@ -116,6 +116,9 @@ export async function imagesFromAnswer(
 				url: isHttpUrl ? datum.url : undefined,
 				// Usage is per request: on its first image only, so that a sum over items is right.
 				usage: position === 0 ? body.usage : undefined,
+				// SVG authoring tokens, per request like usage (openai 7.59.0: `svg_usage`).
+				svgUsage: position === 0 ? body.svg_usage : undefined,
+				safetyIdentifier: body.safety_identifier,
 				contentFilterResults: datum.content_filter_results,
 				promptFilterResults: datum.prompt_filter_results ?? common.promptFilterResults,
 			}),

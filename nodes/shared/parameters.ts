@@ -29,6 +29,12 @@ export interface ImageOptions {
 	moderation?: string;
 	responseFormat?: string;
 	user?: string;
+	complexity?: string;
+	safetyIdentifier?: string;
+	frameCount?: number;
+	frameDurationMs?: number;
+	svgModel?: string;
+	svgReasoningEffort?: string;
 	/** Read by readStreamOption: true, or unset (false is the API's default and not sent). */
 	stream?: boolean;
 	partialImages?: number;
@@ -59,9 +65,16 @@ export const OPTION_FIELDS: Record<keyof ImageOptions, { apiName: string; label:
 	outputCompression: { apiName: 'output_compression', label: 'Output Compression' },
 	moderation: { apiName: 'moderation', label: 'Moderation' },
 	responseFormat: { apiName: 'response_format', label: 'Response Format' },
-	user: { apiName: 'user', label: 'User' },
+	user: { apiName: 'user', label: 'User (Older Field)' },
 	stream: { apiName: 'stream', label: 'Stream' },
 	partialImages: { apiName: 'partial_images', label: 'Partial Images' },
+	complexity: { apiName: 'complexity', label: 'Complexity' },
+	safetyIdentifier: { apiName: 'safety_identifier', label: 'Safety Identifier' },
+	frameCount: { apiName: 'frame_count', label: 'GIF Frame Count' },
+	frameDurationMs: { apiName: 'frame_duration_ms', label: 'GIF Frame Duration' },
+	// Dotted API names are nested objects in the body: { svg: { model, reasoning: { effort } } }.
+	svgModel: { apiName: 'svg.model', label: 'SVG Author Model' },
+	svgReasoningEffort: { apiName: 'svg.reasoning.effort', label: 'SVG Reasoning Effort' },
 };
 
 const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions>;

@@ -2,10 +2,16 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import {
 	checkSizeRule,
+	COMPLEXITIES,
 	findModelFamily,
+	formatsTaking,
 	FORMATS_WITHOUT_STREAMING,
+	FRAME_COUNT,
 	isSizeRule,
+	OUTPUT_FORMAT_RULES,
 	PARTIAL_IMAGES,
+	SVG_REASONING_EFFORTS,
+	type FormatOption,
 	type ModelFamily,
 	type ModelOption,
 } from './models';
@@ -46,6 +52,7 @@ export function validateItem(
 	if (config.outputFormat && provider.unsupportedOutputFormats.includes(config.outputFormat)) {
 		fail('outputFormat', `${show(config.outputFormat)} is not available on ${provider.name}`);
 	}
+	checkNewOptions(config, fail);
 
 	const family = findModelFamily(config.model);
 	checkStreaming(config, family, fail);
@@ -58,7 +65,7 @@ export function validateItem(
 	if (n !== undefined && n > family.maxImages) {
 		fail('n', `${n}${nSource} is not accepted; ${model} takes 1 to ${family.maxImages}`);
 	}
-	for (const option of ['style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat'] as ModelOption[]) {
+	for (const option of ['style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'complexity'] as ModelOption[]) {
 		if (config[option] !== undefined && !family.options.includes(option)) {
 			const hint = option === 'responseFormat' ? ' (GPT image models always return base64 images)' : '';
 			fail(option, `${show(config[option])} is not accepted: ${model} does not take this option${hint}; remove it`);
@@ -93,8 +100,9 @@ export function validateItem(
 		if (!Number.isInteger(compression) || compression < 0 || compression > 100) {
 			fail('outputCompression', `${show(compression)} is not accepted; expected a whole number from 0 to 100`);
 		}
-		if (format !== 'jpeg' && format !== 'webp') {
-			fail('outputCompression', `applies to the jpeg and webp output formats only, and the output format is ${format}; set Output Format to jpeg or webp, or remove Output Compression`);
+		const takers = Object.keys(OUTPUT_FORMAT_RULES).filter((f) => OUTPUT_FORMAT_RULES[f].compression);
+		if (OUTPUT_FORMAT_RULES[format]?.compression === false) {
+			fail('outputCompression', `applies to the ${takers.join(' and ')} output formats only, and the output format is ${format}; set Output Format to ${takers.join(' or ')}, or remove Output Compression`);
 		}
 	}
 	if (config.background === 'transparent' && format !== 'png' && format !== 'webp') {
@@ -107,6 +115,40 @@ export function validateItem(
 		fail('moderation', `${show(config.moderation)} is not accepted; accepted: auto, low`);
 	}
 	return family;
+}
+
+type Fail = (field: keyof ImageOptions, message: string) => never;
+
+/**
+ * The checks of complexity, safety identifier, GIF and SVG options that hold for any model
+ * (openai 7.59.0 images.d.ts): their values, and that the GIF and SVG options come with their
+ * output format.
+ */
+function checkNewOptions(config: ItemConfig, fail: Fail): void {
+	const show = (value: unknown) => JSON.stringify(value);
+	const oneOf = (field: 'complexity' | 'svgReasoningEffort', accepted: readonly string[]) => {
+		const value = config[field];
+		if (value !== undefined && !accepted.includes(value)) fail(field, `${show(value)} is not accepted; accepted: ${list(accepted)}`);
+	};
+	oneOf('complexity', COMPLEXITIES);
+	oneOf('svgReasoningEffort', SVG_REASONING_EFFORTS);
+	const { frameCount, frameDurationMs } = config;
+	if (frameCount !== undefined && (!Number.isInteger(frameCount) || frameCount < FRAME_COUNT.min || frameCount > FRAME_COUNT.max)) {
+		fail('frameCount', `${show(frameCount)} is not accepted; expected a whole number from ${FRAME_COUNT.min} to ${FRAME_COUNT.max}`);
+	}
+	if (frameDurationMs !== undefined && (typeof frameDurationMs !== 'number' || !Number.isFinite(frameDurationMs) || frameDurationMs < 0)) {
+		fail('frameDurationMs', `${show(frameDurationMs)} is not accepted; expected milliseconds per frame, a number of at least 0 (the API rounds to 10 ms)`);
+	}
+	if (config.safetyIdentifier !== undefined && typeof config.safetyIdentifier !== 'string') {
+		fail('safetyIdentifier', `${show(config.safetyIdentifier)} is not accepted; expected text`);
+	}
+	const format = config.outputFormat ?? 'png';
+	for (const option of ['frameCount', 'frameDurationMs', 'svgModel', 'svgReasoningEffort'] as FormatOption[]) {
+		const formats = formatsTaking(option);
+		if (config[option] !== undefined && !formats.includes(format)) {
+			fail(option, `${show(config[option])} is not accepted: it applies only with output format ${formats.join(', ')}, and the output format is ${format}; set Output Format to ${formats.join(', ')}, or remove this option`);
+		}
+	}
 }
 
 /**

@@ -25,6 +25,9 @@ export interface StartOptions {
 	logFile?: string;
 	/** Also called with each line it prints. */
 	onLine?: (line: string) => void;
+	/** Run as this user and group (when this process is root; e.g. PostgreSQL refuses to run as root). */
+	uid?: number;
+	gid?: number;
 }
 
 const running = new Set<ChildProcess>();
@@ -37,6 +40,8 @@ export function startService(name: string, command: string, args: string[], opti
 		// Its own group: Ctrl-C in the terminal reaches this script only, which stops the child
 		// in order; and stopping the group also stops the child's children (n8n's task runner).
 		detached: true,
+		uid: options.uid,
+		gid: options.gid,
 	});
 	if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
 	running.add(child);

@@ -32,6 +32,9 @@ export interface ImageSpec {
 	compression?: number;
 	/** Transparent background (png/webp/gif alpha). */
 	alpha?: boolean;
+	/** GIF: frames of the animation (each a shade further), and ms per frame. */
+	frames?: number;
+	frameDurationMs?: number;
 	/**
 	 * A partial image of a streamed answer: the same picture, blurred and paler the earlier it
 	 * comes (index 0 of count is the roughest), so its bytes differ from the final image's.
@@ -61,7 +64,7 @@ const cache = new Map<string, Promise<EncodedImage>>();
 
 function keyOf(spec: ImageSpec): string {
 	const partial = spec.partial ? `p${spec.partial.index}/${spec.partial.count}` : 'final';
-	return [spec.width, spec.height, spec.format, spec.mode, spec.compression ?? 100, spec.alpha ? 'a' : 'o', partial].join('|');
+	return [spec.width, spec.height, spec.format, spec.mode, spec.compression ?? 100, spec.alpha ? 'a' : 'o', partial, spec.frames ?? 1, spec.frameDurationMs ?? 0].join('|');
 }
 
 /** Encoded image for `spec`, from the cache when possible (concurrent callers share one encoding). */
@@ -109,6 +112,7 @@ async function encode(spec: ImageSpec): Promise<EncodedImage> {
 			`<circle cx="${width / 2}" cy="${height / 2}" r="${Math.min(width, height) / 4}" fill="${fill}"/></svg>`;
 		return new EncodedImage(Buffer.from(svg), format, width, height);
 	}
+	if (format === 'gif' && (spec.frames ?? 1) > 1) return animatedGif(spec);
 	const alpha = !!spec.alpha && format !== 'jpeg';
 	const channels = alpha ? 4 : 3;
 	let img =
@@ -138,4 +142,23 @@ async function encode(spec: ImageSpec): Promise<EncodedImage> {
 			break;
 	}
 	return new EncodedImage(await out.toBuffer(), format, width, height);
+}
+
+/** An animated GIF: `frames` frames (the colour shifts frame by frame), `frameDurationMs` each. */
+async function animatedGif(spec: ImageSpec): Promise<EncodedImage> {
+	const { width, height } = spec;
+	const frames = spec.frames ?? 1;
+	const pixels = Buffer.allocUnsafe(width * height * frames * 3);
+	for (let frame = 0; frame < frames; frame++) {
+		const shade = Math.round((frame * 200) / frames);
+		for (let i = frame * width * height * 3; i < (frame + 1) * width * height * 3; i += 3) {
+			pixels[i] = shade;
+			pixels[i + 1] = SOLID.g;
+			pixels[i + 2] = SOLID.b;
+		}
+	}
+	const buffer = await sharp(pixels, { raw: { width, height: height * frames, channels: 3, pageHeight: height } })
+		.gif({ delay: Array(frames).fill(spec.frameDurationMs ?? 200), loop: 0 })
+		.toBuffer();
+	return new EncodedImage(buffer, 'gif', width, height);
 }

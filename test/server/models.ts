@@ -37,7 +37,7 @@ export function familyOf(model: string): Family | 'non-image' {
 	if (model === 'dall-e-3') return 'dall-e-3';
 	if (['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'chatgpt-image-latest'].includes(model)) return 'gpt-image-1';
 	if (model === 'gpt-image-2' || model === 'gpt-image-2-2026-04-21') return 'gpt-image-2';
-	if (/^gpt-image-2\.5-(flare|sunburst)$/.test(model)) return 'gpt-image-2.5';
+	if (/^gpt-image-2\.5-(flare|sunburst)(-2026-09-08)?$/.test(model)) return 'gpt-image-2.5';
 	if (/^gpt-image-2\.6-(flare|sunburst)$/.test(model)) return 'gpt-image-2.6';
 	return 'unknown';
 }
@@ -62,11 +62,12 @@ const RULES: Record<Exclude<Family, 'unknown'>, FamilyRules> = {
 	'gpt-image-1': { promptMax: 32000, nMax: 10, sizes: GPT1_SIZES, qualities: GPT_QUALITIES, formats: ['png', 'jpeg', 'webp'] },
 	'gpt-image-2': { promptMax: 32000, nMax: 10, sizes: 'flexible', qualities: GPT_QUALITIES, formats: ['png', 'jpeg', 'webp'] },
 	'gpt-image-2.5': { promptMax: 32000, nMax: 10, sizes: 'flexible', qualities: [...GPT_QUALITIES, 'xhigh', 'max'], formats: ['png', 'jpeg', 'webp'] },
+	// openai 7.59.0 names flexible sizes and xhigh/max for 2 and 2.5 only; 2.6 adds gif and svg.
 	'gpt-image-2.6': {
 		promptMax: 32000,
 		nMax: 10,
-		sizes: 'flexible',
-		qualities: [...GPT_QUALITIES, 'xhigh', 'max'],
+		sizes: GPT1_SIZES,
+		qualities: GPT_QUALITIES,
 		formats: ['png', 'jpeg', 'webp', 'gif', 'svg'],
 	},
 };
@@ -74,8 +75,13 @@ const RULES: Record<Exclude<Family, 'unknown'>, FamilyRules> = {
 const ALL_FIELDS = new Set([
 	'model', 'prompt', 'n', 'size', 'quality', 'response_format', 'style', 'user',
 	'output_format', 'output_compression', 'background', 'moderation', 'stream', 'partial_images',
+	'complexity', 'safety_identifier', 'frame_count', 'frame_duration_ms', 'svg',
 ]);
-const GPT_ONLY_FIELDS = ['output_format', 'output_compression', 'background', 'moderation', 'stream', 'partial_images'];
+const GPT_ONLY_FIELDS = [
+	'output_format', 'output_compression', 'background', 'moderation', 'stream', 'partial_images',
+	'complexity', 'frame_count', 'frame_duration_ms', 'svg',
+];
+const SVG_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'];
 
 export interface ValidatedRequest {
 	model: string;
@@ -96,6 +102,13 @@ export interface ValidatedRequest {
 	style?: string;
 	stream: boolean;
 	partialImages: number;
+	/** GIF frames (default 9) and delay per frame in ms, rounded to 10 (default 200). */
+	frameCount?: number;
+	frameDurationMs?: number;
+	/** The SVG author model and effort (`svg` in the request). */
+	svg?: { model: string; effort?: string };
+	/** The effective safety identifier: a non-empty safety_identifier, else user. */
+	safetyIdentifier?: string;
 }
 
 export type Validation = { ok: true; req: ValidatedRequest } | { ok: false; status: number; error: ApiErrorBody };
@@ -108,7 +121,9 @@ export interface ValidateOptions {
 	model?: string;
 }
 
-const invalid = (message: string, param: string | null, code: string | null = 'invalid_value', status = 400): Validation => ({
+type Refusal = Extract<Validation, { ok: false }>;
+
+const invalid = (message: string, param: string | null, code: string | null = 'invalid_value', status = 400): Refusal => ({
 	ok: false,
 	status,
 	error: { message, type: 'invalid_request_error', param, code },
@@ -326,6 +341,15 @@ export function validateGeneration(body: unknown, opts: ValidateOptions = {}): V
 	if (stream && (outputFormat === 'gif' || outputFormat === 'svg'))
 		return invalid(`Streaming is not supported for output format '${outputFormat}'.`, 'stream', 'unsupported_value');
 	if (b.user !== undefined && b.user !== null && typeof b.user !== 'string') return invalidType('user', 'a string', b.user);
+	if (b.safety_identifier !== undefined && b.safety_identifier !== null && typeof b.safety_identifier !== 'string')
+		return invalidType('safety_identifier', 'a string', b.safety_identifier);
+	if (b.complexity !== undefined && b.complexity !== null) {
+		if (typeof b.complexity !== 'string') return invalidType('complexity', 'a string', b.complexity);
+		if (!['low', 'medium', 'high'].includes(b.complexity))
+			return invalid(`Invalid value: '${b.complexity}'. Supported values are: 'low', 'medium', and 'high'.`, 'complexity');
+	}
+	const formatRules = checkFormatFields(b, outputFormat, n, partialImages, compression);
+	if (!formatRules.ok) return formatRules;
 
 	return {
 		ok: true,
@@ -346,8 +370,70 @@ export function validateGeneration(body: unknown, opts: ValidateOptions = {}): V
 			style,
 			stream,
 			partialImages,
+			...formatRules.fields,
+			safetyIdentifier: effectiveSafetyIdentifier(b),
 		},
 	};
+}
+
+/** A non-empty safety_identifier wins over the deprecated user (openai 7.59.0). */
+function effectiveSafetyIdentifier(b: Record<string, unknown>): string | undefined {
+	if (typeof b.safety_identifier === 'string' && b.safety_identifier !== '') return b.safety_identifier;
+	return typeof b.user === 'string' && b.user !== '' ? b.user : undefined;
+}
+
+type FormatFields = Pick<ValidatedRequest, 'frameCount' | 'frameDurationMs' | 'svg'>;
+
+/**
+ * GIF and SVG fields (openai 7.59.0): frame_count 2-16 and frame_duration_ms only with gif; svg
+ * only with svg, svg.model a string, svg.reasoning.effort one of seven; gif and svg take no
+ * streaming, partial images or output compression; svg needs n=1.
+ */
+function checkFormatFields(
+	b: Record<string, unknown>,
+	outputFormat: OutputFormat,
+	n: number,
+	partialImages: number,
+	compression: number | undefined,
+): { ok: true; fields: FormatFields } | Refusal {
+	const onlyWith = (param: string, format: OutputFormat) =>
+		invalid(`'${param}' is only supported with output_format='${format}'.`, param, 'unsupported_parameter');
+	const fields: FormatFields = {};
+	if (b.frame_count !== undefined && b.frame_count !== null) {
+		if (typeof b.frame_count !== 'number' || !Number.isInteger(b.frame_count)) return invalidType('frame_count', 'an integer', b.frame_count);
+		if (outputFormat !== 'gif') return onlyWith('frame_count', 'gif');
+		if (b.frame_count < 2 || b.frame_count > 16)
+			return invalid(`Invalid 'frame_count': expected a value between 2 and 16, but got ${b.frame_count} instead.`, 'frame_count');
+		fields.frameCount = b.frame_count;
+	}
+	if (b.frame_duration_ms !== undefined && b.frame_duration_ms !== null) {
+		if (typeof b.frame_duration_ms !== 'number') return invalidType('frame_duration_ms', 'a number', b.frame_duration_ms);
+		if (outputFormat !== 'gif') return onlyWith('frame_duration_ms', 'gif');
+		if (b.frame_duration_ms < 0)
+			return invalid(`Invalid 'frame_duration_ms': expected a value >= 0, but got ${b.frame_duration_ms} instead.`, 'frame_duration_ms');
+		fields.frameDurationMs = Math.min(655_350, Math.round(b.frame_duration_ms / 10) * 10);
+	}
+	if (b.svg !== undefined && b.svg !== null) {
+		if (typeof b.svg !== 'object' || Array.isArray(b.svg)) return invalidType('svg', 'an object', b.svg);
+		if (outputFormat !== 'svg') return onlyWith('svg', 'svg');
+		const svg = b.svg as Record<string, unknown>;
+		if (typeof svg.model !== 'string' || svg.model === '') return invalid("Missing required parameter: 'svg.model'.", 'svg.model', 'missing_required_parameter');
+		const reasoning = svg.reasoning as Record<string, unknown> | null | undefined;
+		const effort = reasoning?.effort;
+		if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !SVG_EFFORTS.includes(effort)))
+			return invalid(`Invalid value: '${String(effort)}'. Supported values are: ${listValues(SVG_EFFORTS)}.`, 'svg.reasoning.effort');
+		fields.svg = { model: svg.model, effort: typeof effort === 'string' ? effort : undefined };
+	}
+	if (outputFormat === 'gif' || outputFormat === 'svg') {
+		// (stream with gif or svg is refused above, with the streaming checks)
+		const name = outputFormat.toUpperCase();
+		if (partialImages > 0) return invalid(`${name} output does not support partial images.`, 'partial_images');
+		if (compression !== undefined) return invalid(`${name} output does not support output_compression.`, 'output_compression');
+	}
+	if (outputFormat === 'svg' && n !== 1) return invalid('SVG output requires n=1.', 'n');
+	if (outputFormat === 'gif') fields.frameCount ??= 9;
+	if (outputFormat === 'gif') fields.frameDurationMs ??= 200;
+	return { ok: true, fields };
 }
 
 /** Unknown model ids pass through: universal rules only, answered GPT-image style. */
@@ -375,6 +461,7 @@ function lenient(model: string, prompt: string, b: Record<string, unknown>, opts
 		responseFormat: 'b64_json',
 		stream: b.stream === true,
 		partialImages: typeof b.partial_images === 'number' ? Math.max(0, Math.min(3, b.partial_images)) : 0,
+		safetyIdentifier: effectiveSafetyIdentifier(b),
 	};
 }
 
@@ -395,4 +482,12 @@ export function usageFor(req: ValidatedRequest): {
 		output_tokens: output,
 		total_tokens: text + output,
 	};
+}
+
+/** SVG authoring tokens (`svg_usage`), separate from the image's usage; rough, by prompt length and effort. */
+export function svgUsageFor(req: ValidatedRequest): { input_tokens: number; output_tokens: number; reasoning_tokens: number; total_tokens: number; model: string } {
+	const input = Math.max(1, Math.ceil(req.prompt.length / 4)) + 500;
+	const reasoning = { none: 0, minimal: 64, low: 256, medium: 1024, high: 4096, xhigh: 8192, max: 16384 }[req.svg?.effort ?? 'medium'] ?? 1024;
+	const output = 1200 + reasoning;
+	return { input_tokens: input, output_tokens: output, reasoning_tokens: reasoning, total_tokens: input + output, model: req.svg?.model ?? 'svg-author' };
 }

@@ -24,7 +24,7 @@ import { editedImage, validateEdit, type ValidatedEdit } from './edits';
 import { getImage, type EncodedImage } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
 import { applyLies, parseLies, type StoredFile } from './lies';
-import { LISTED_MODELS, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
+import { LISTED_MODELS, svgUsageFor, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
 import type {
 	Flavor,
 	ImageServer,
@@ -311,6 +311,12 @@ export class ImageServerImpl implements ImageServer {
 			kind,
 		};
 		this.requests.push(rec);
+		const ended = () => {
+			rec.endedAt = Date.now();
+			if (res.headersSent) rec.status = res.statusCode;
+		};
+		if (res.writableFinished || res.destroyed) ended();
+		else res.once('close', ended);
 		const ctx: Ctx = {
 			req,
 			res,
@@ -681,6 +687,8 @@ export class ImageServerImpl implements ImageServer {
 			mode: this.opts.imageMode ?? 'solid',
 			compression: r.outputFormat === 'jpeg' || r.outputFormat === 'webp' ? r.compression : undefined,
 			alpha: r.background === 'transparent',
+			frames: r.frameCount,
+			frameDurationMs: r.frameDurationMs,
 		});
 		if (res.destroyed) return;
 		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
@@ -803,6 +811,8 @@ export class ImageServerImpl implements ImageServer {
 				quality: r.quality,
 				size: r.size,
 				usage: usageFor(r),
+				...(r.svg ? { svg_usage: svgUsageFor(r) } : {}),
+				...(r.safetyIdentifier ? { safety_identifier: r.safetyIdentifier } : {}),
 			};
 		} else out = { created, data: entries };
 		const json = JSON.stringify(out);
@@ -845,7 +855,8 @@ export class ImageServerImpl implements ImageServer {
 			partials.forEach((partial, index) =>
 				events.push({ name: `${prefix}.partial_image`, data: { partial_image_index: index }, image: partial }),
 			);
-			events.push({ name: `${prefix}.completed`, data: { usage: usageFor({ ...r, n: 1 }) }, image: img });
+			const safety = r.safetyIdentifier ? { safety_identifier: r.safetyIdentifier } : {};
+			events.push({ name: `${prefix}.completed`, data: { usage: usageFor({ ...r, n: 1 }), ...safety }, image: img });
 		}
 		if (plan.note) {
 			res.write(`: keep-alive\n\nevent: ${prefix}.in_progress\ndata: ${JSON.stringify({ type: `${prefix}.in_progress`, sequence_number: 0 })}\n\n`);

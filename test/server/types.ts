@@ -48,6 +48,14 @@ export interface RecordedRequest {
 	/** Date.now() when the request headers arrived. */
 	receivedAt: number;
 	kind: RequestKind;
+	/**
+	 * Set when the exchange has ended (the connection closed or the answer was written): the
+	 * status sent, or undefined when no answer was sent (the client went away first, or a
+	 * scripted reset/hang).
+	 */
+	status?: number;
+	/** Date.now() when the exchange ended; undefined while it is still in flight. */
+	endedAt?: number;
 	/** Streamed answers: the events written so far (a client that closes early stops the count). */
 	eventsSent?: number;
 }

@@ -31,8 +31,11 @@ export class ExecutionCancelledError extends Error {
 	}
 }
 
+/** The signal's reason (e.g. the item that failed), or the node's own cancel error. */
 function abortError(signal: AbortSignal): Error {
-	return signal.reason instanceof Error ? signal.reason : new ExecutionCancelledError();
+	// n8n's stop aborts without a reason, which leaves a generic "This operation was aborted".
+	const reason = signal.reason instanceof Error && signal.reason.name !== 'AbortError' ? signal.reason : undefined;
+	return reason ?? new ExecutionCancelledError();
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {
