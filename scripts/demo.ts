@@ -1,12 +1,13 @@
 /**
- * npm run demo: the example workflow (examples/create-images.workflow.json) run by a real n8n
- * (2.41.1, `n8n execute`, no editor) with this package installed; the images of Create Image's
- * Result output are written to ./out/ and listed.
+ * npm run demo: the example workflows (examples/create-images.workflow.json, then
+ * examples/create-then-edit.workflow.json: Create Image -> Edit Image) run by a real n8n
+ * (2.41.1, `n8n execute`, no editor) with this package installed; the images of each
+ * example's Result output (Create Image's, then Edit Image's) are written to ./out/ and listed.
  *
  *   npm run demo [-- --out DIR]
  *
  * Images come from the project's local image server, or from OpenAI when OPENAI_API_KEY is set
- * (three low-quality gpt-image-2 images). The first run on a machine installs n8n (minutes).
+ * (three low-quality gpt-image-2 images, then two made and two edited). The first run on a machine installs n8n (minutes).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { nodeOutput, type N8nInstance, type N8nItem } from '../e2e/lib/n8n';
 import { startImageBackend } from './lib/backend';
-import { CREATE_IMAGE_NODE, EXAMPLE_WORKFLOW_FILE, ROOT } from './lib/example';
+import { EXAMPLES, ROOT, type Example } from './lib/example';
 import { buildAndPack, ensureN8nHost, prepareInstance, seconds } from './lib/instance';
 import { exitOnSignals, onShutdown, shutdown } from './lib/processes';
 
@@ -56,9 +57,21 @@ async function main(): Promise<void> {
 	log(`images come from ${backend.description}`);
 
 	const [host, tgz] = await Promise.all([ensureN8nHost(log), buildAndPack(join(userFolder, 'package'), log)]);
-	const { instance, workflowId } = await prepareInstance({ host, userFolder, tgz, backend, log });
+	const { instance, workflowIds } = await prepareInstance({ host, userFolder, tgz, backend, log });
 
-	log(`running ${relative(ROOT, EXAMPLE_WORKFLOW_FILE)} with n8n ${host.n8nVersion} (n8n execute)`);
+	mkdirSync(outDir, { recursive: true });
+	const made: Made[] = [];
+	for (const [index, example] of EXAMPLES.entries()) {
+		made.push(...(await runExample(instance, example, workflowIds[index], host.n8nVersion, outDir)));
+	}
+
+	process.stdout.write(`\n${table(made)}\n\n`);
+	log(`${made.length} image${made.length === 1 ? '' : 's'} in ${relative(process.cwd(), outDir) || '.'}/ (${seconds(started)} in all)`);
+}
+
+/** Runs one example with `n8n execute` and writes the images of its result node's Result output. */
+async function runExample(instance: N8nInstance, example: Example, workflowId: string, n8nVersion: string, outDir: string): Promise<Made[]> {
+	log(`running ${relative(ROOT, example.file)} with n8n ${n8nVersion} (n8n execute)`);
 	const runStarted = Date.now();
 	const result = await instance.execute(workflowId, 15 * 60_000);
 	if (!result.run) {
@@ -69,15 +82,10 @@ async function main(): Promise<void> {
 		throw new Error(`the workflow failed in ${result.run.data.resultData.lastNodeExecuted ?? '?'}: ${error?.message ?? `exit ${result.exitCode}`}`);
 	}
 	log(`workflow ran in ${seconds(runStarted)}`);
-
-	const items = nodeOutput(result.run, CREATE_IMAGE_NODE, 0);
-	mkdirSync(outDir, { recursive: true });
 	const made: Made[] = [];
-	for (const item of items) made.push(...(await writeImages(instance, item, outDir)));
-	if (made.length === 0) throw new Error(`${CREATE_IMAGE_NODE} put out no images`);
-
-	process.stdout.write(`\n${table(made)}\n\n`);
-	log(`${made.length} image${made.length === 1 ? '' : 's'} in ${relative(process.cwd(), outDir) || '.'}/ (${seconds(started)} in all)`);
+	for (const item of nodeOutput(result.run, example.resultNode, 0)) made.push(...(await writeImages(instance, item, outDir)));
+	if (made.length === 0) throw new Error(`${example.resultNode} put out no images`);
+	return made;
 }
 
 async function writeImages(instance: N8nInstance, item: N8nItem, outDir: string): Promise<Made[]> {

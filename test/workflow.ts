@@ -41,26 +41,30 @@ export function openAiCredentials(server: ImageServer, overrides: IDataObject = 
 	return { openAiImagesApi: { apiKey: server.apiKey, baseUrl: server.baseUrl, organizationId: '', projectId: '', ...overrides } };
 }
 
+type NodeRun = RunResult & { result: INodeExecutionData[]; configuration: INodeExecutionData[]; errors: INodeExecutionData[] };
+
+/** Runs [Prepare (emits `items`: json, or `{ json, binary }`) -> `node`] through n8n's engine; its outputs by name. */
+async function runAfterPrepare(server: ImageServer, items: unknown[], node: RunOptions['nodes'][number], extra: Partial<RunOptions>): Promise<NodeRun> {
+	const run = await runWorkflow({
+		nodes: [{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(items) } }, node],
+		connections: chain('Prepare', node.name),
+		startNode: 'Prepare',
+		credentials: openAiCredentials(server),
+		...extra,
+	});
+	const ran = run.executedNodes.includes(node.name);
+	const [result = [], configuration = [], errors = []] = ran ? run.outputs(node.name) : [];
+	return Object.assign(run, { result, configuration, errors });
+}
+
 /** Runs [Prepare (emits `rows`) -> Create Image] through n8n's engine. */
 export async function runCreateImage(
 	server: ImageServer,
 	rows: IDataObject[],
 	settings: CreateImageSettings = {},
 	extra: Partial<RunOptions> = {},
-): Promise<RunResult & { result: INodeExecutionData[]; configuration: INodeExecutionData[]; errors: INodeExecutionData[] }> {
-	const run = await runWorkflow({
-		nodes: [
-			{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(rows.map((json) => ({ json }))) } },
-			createImageNode(settings),
-		],
-		connections: chain('Prepare', NODE),
-		startNode: 'Prepare',
-		credentials: openAiCredentials(server),
-		...extra,
-	});
-	const ran = run.executedNodes.includes(NODE);
-	const [result = [], configuration = [], errors = []] = ran ? run.outputs(NODE) : [];
-	return Object.assign(run, { result, configuration, errors });
+): Promise<NodeRun> {
+	return await runAfterPrepare(server, rows.map((json) => ({ json })), createImageNode(settings), extra);
 }
 
 /** Generation requests the server received (file downloads and model lists left out). */
@@ -76,3 +80,33 @@ export function imageDimensions(data: Buffer): { width: number; height: number }
 	if (!found) throw new Error(`Not a PNG, JPEG, WEBP or GIF file (starts with ${data.subarray(0, 12).toString('hex')})`);
 	return found;
 }
+
+export const EDIT_NODE_TYPE = 'n8n-nodes-create-image.editImage';
+export const EDIT_NODE = 'Edit Image';
+
+export interface EditImageSettings extends CreateImageSettings {
+	/** The binary fields holding the images (default "data"). */
+	images?: string;
+}
+
+/** An Edit Image node with the same defaults as createImageNode. */
+export function editImageNode(settings: EditImageSettings = {}): RunOptions['nodes'][number] {
+	const node = createImageNode(settings);
+	return { ...node, name: EDIT_NODE, type: EDIT_NODE_TYPE, parameters: { ...node.parameters, images: settings.images ?? 'data' } };
+}
+
+/** A file for an emitted item: `{ data: base64, mimeType, fileName }` (see the emitItems fixture). */
+export const file = (data: Buffer, mimeType: string, fileName: string) => ({ data: data.toString('base64'), mimeType, fileName });
+
+/** Runs [Prepare (emits `rows`, files through prepareBinaryData) -> Edit Image] through n8n's engine. */
+export async function runEditImage(
+	server: ImageServer,
+	rows: Array<{ json: IDataObject; binary?: Record<string, ReturnType<typeof file>> }>,
+	settings: EditImageSettings = {},
+	extra: Partial<RunOptions> = {},
+): Promise<NodeRun> {
+	return await runAfterPrepare(server, rows, editImageNode(settings), extra);
+}
+
+/** Edit requests the server received. */
+export const edits = (server: ImageServer) => server.requests.filter((r) => r.kind === 'edit');

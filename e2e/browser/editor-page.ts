@@ -195,7 +195,8 @@ export class EditorPage {
 	/** Closes the notifications n8n shows in the corner (e.g. "Workflow executed successfully"). */
 	async dismissNotifications(): Promise<void> {
 		const close = this.page.locator('.el-notification .el-notification__closeBtn:visible');
-		while ((await close.count()) > 0) await close.first().click();
+		// A notification may fade out between the count and the click: then there is nothing to click.
+		while ((await close.count()) > 0) await close.first().click({ timeout: 2000 }).catch(() => undefined);
 		await this.page.locator('.el-notification:visible').first().waitFor({ state: 'hidden' });
 	}
 

@@ -18,8 +18,13 @@
  *   - Size, Quality and Output Format offer the values of the chosen model (gpt-image-2,
  *     gpt-image-2.6-flare, dall-e-3), every value for an unknown id; gpt-image-2.6-flare with GIF
  *     offers the GIF frame options and no Output Compression, with SVG the SVG options.
+ *   - the second example (Create Image -> Edit Image): Edit Image's two outputs, a run in the
+ *     editor (2 edited images), its panel (Images among the parameters) and its options per
+ *     model: Mask always, no Moderation or Style; Input Fidelity for gpt-image-1.5, Markup for
+ *     gpt-image-2.5-flare.
  *
- * Screenshots (canvas.png, panel-gpt-image-2.png, panel-gpt-image-2.6-gif.png, panel-dall-e-3.png) go to `screenshotsDir`
+ * Screenshots (canvas.png, panel-gpt-image-2.png, panel-gpt-image-2.6-gif.png, panel-dall-e-3.png,
+ * canvas-edit.png, panel-edit-image.png) go to `screenshotsDir`
  * (default .e2e/browser/screenshots; `e2e/browser/run.ts --update-screenshots` writes
  * docs/screenshots). A failed check saves the page as .e2e/browser/failures/failure-N.png.
  */
@@ -28,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startDevEnvironment, type DevEnvironment } from '../../scripts/lib/dev-environment';
-import { CREATE_IMAGE_NODE, ROOT } from '../../scripts/lib/example';
+import { CREATE_IMAGE_NODE, EXAMPLES, ROOT } from '../../scripts/lib/example';
 import { launchChromium, type Chromium } from './chromium';
 import { EditorPage } from './editor-page';
 
@@ -73,6 +78,7 @@ const DALL_E_3_VALUES = { size: ['1024x1024', '1024x1792', '1792x1024'], quality
 /** Every value, as offered for an id the node does not know. */
 const EVERY_QUALITY = ['Auto', 'Extra High', 'HD', 'High', 'Low', 'Max', 'Medium', 'Standard'];
 const EVERY_OUTPUT_FORMAT = ['GIF', 'JPEG', 'PNG', 'SVG', 'WEBP'];
+const EDIT_IMAGE_NODE = EXAMPLES[1].resultNode;
 
 export async function runBrowserSuite(
 	log: (line: string) => void,
@@ -236,6 +242,42 @@ export async function runBrowserSuite(
 			// Output Compression waits for Output Format to be JPEG or WEBP again.
 			expectIncludes(offered, GPT_IMAGE_ONLY.filter((name) => name !== 'Output Compression'), 'Add option (gpt-image-2 again)');
 			expectExcludes(offered, DALL_E_ONLY, 'Add option (gpt-image-2 again)');
+			await page!.closeDropdown();
+		});
+
+		await check('Create Image -> Edit Image example: Edit Image shows Result and Configuration; "Execute workflow" edits 2 images', async () => {
+			// Leaving the changed workflow: accept the browser's "leave the page?" question.
+			page!.page.once('dialog', (dialog) => void dialog.accept());
+			await page!.openWorkflow(dev!.workflowIds[1]);
+			await expectEventually(() => page!.outputLabels(EDIT_IMAGE_NODE), ['Result', 'Configuration'], 'Edit Image output labels');
+			await page!.executeWorkflow('Edited Images');
+			await expectEventually(() => page!.edgeLabel(CREATE_IMAGE_NODE, EDIT_IMAGE_NODE), '2 items', 'Create Image -> Edit Image');
+			await expectEventually(() => page!.edgeLabel(EDIT_IMAGE_NODE, 'Edited Images'), '2 items', 'Result -> Edited Images');
+			await expectEventually(() => page!.edgeLabel(EDIT_IMAGE_NODE, 'Product Photos'), '2 items', 'Configuration -> Product Photos');
+			await screenshot('canvas-edit.png');
+		});
+
+		await check('Edit Image panel: lists Model, Prompt, Images, Result Format, Options; Result holds teapot-in-scene.png, sneaker-in-scene.png', async () => {
+			await page!.openNode(EDIT_IMAGE_NODE);
+			expectIncludes(await page!.parameterLabels(), ['Model', 'Prompt', 'Images', 'Result Format', 'Options'], 'Edit Image parameters');
+			await expectEventually(() => page!.outputFileNames(0), ['teapot-in-scene.png', 'sneaker-in-scene.png'], 'Edit Image Result files');
+		});
+
+		await check('Edit Image options per model: Mask always, never Moderation or Style; Input Fidelity for gpt-image-1.5; Markup for gpt-image-2.5-flare', async () => {
+			let offered = await page!.addOptionList();
+			expectIncludes(offered, ['Mask', 'Output Format', 'Background', 'Number of Images'], 'Add option (Edit Image, gpt-image-2)');
+			expectExcludes(offered, ['Input Fidelity', 'Markup', 'Moderation', 'Style'], 'Add option (Edit Image, gpt-image-2)');
+			await page!.addOption('Mask', 'mask');
+			await page!.setModelById('gpt-image-1.5');
+			offered = await page!.addOptionList();
+			expectIncludes(offered, ['Input Fidelity'], 'Add option (Edit Image, gpt-image-1.5)');
+			expectExcludes(offered, ['Markup', 'Moderation', 'Style'], 'Add option (Edit Image, gpt-image-1.5)');
+			await page!.addOption('Input Fidelity', 'inputFidelity');
+			await screenshot('panel-edit-image.png', 'panel');
+			await page!.setModelById('gpt-image-2.5-flare');
+			offered = await page!.addOptionList();
+			expectIncludes(offered, ['Markup'], 'Add option (Edit Image, gpt-image-2.5-flare)');
+			expectExcludes(offered, ['Input Fidelity', 'Moderation', 'Style'], 'Add option (Edit Image, gpt-image-2.5-flare)');
 			await page!.closeDropdown();
 		});
 	} finally {

@@ -16,7 +16,7 @@ import { exitOnSignals, onShutdown, shutdown } from '../../scripts/lib/processes
 import { QueueCluster } from '../lib/queue';
 import { findRedisServer } from '../lib/services';
 import { Checks } from '../suite/runner';
-import { burst, sharedRateLimit, stopInFlight, workerWithoutPackage } from './scenarios';
+import { burst, createThenEdit, sharedRateLimit, stopInFlight, workerWithoutPackage } from './scenarios';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -24,7 +24,8 @@ const SCENARIOS = [
 	['1. 8 webhook calls at once, 10 items each: all succeed, both workers ran some, every image readable as a PNG of its size, none lost or doubled', burst],
 	['2. 60 requests/min with 10 % 5xx shared by 2 workers, 4 executions x 30 items: >= 90 % of the limit used, 0 items lost, no execution failed', sharedRateLimit],
 	['3. an execution stopped through the API with requests in flight: they are aborted, none starts after the stop, it ends cancelled', stopInFlight],
-	['4. a worker without the package: the execution fails with "Unrecognized node type"', workerWithoutPackage],
+	['4. Create Image -> Edit Image on the workers: the created files read from the database, sent as multipart, the edited files stored there', createThenEdit],
+	['5. a worker without the package: the execution fails with "Unrecognized node type"', workerWithoutPackage],
 ] as const;
 
 async function main(): Promise<number> {

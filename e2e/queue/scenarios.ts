@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { startImageServer, type ImageServer, type ImageServerOptions, type RecordedRequest } from '../../test/server';
 import type { PublicExecution, PublicItem } from '../lib/n8n-api';
 import type { QueueCluster } from '../lib/queue';
+import sharp from 'sharp';
 import { pngSize } from '../suite/create-image';
 
 export type Log = (line: string) => void;
@@ -27,8 +28,14 @@ interface Scenario {
 	webhookPath: string;
 }
 
-/** An image server, a credential for it and a published webhook workflow. */
-async function setUp(cluster: QueueCluster, name: string, server: ImageServerOptions, nodeOptions: Record<string, unknown>): Promise<Scenario> {
+/** An image server, a credential for it and a published webhook workflow (with Edit Image after Create Image if `edit`). */
+async function setUp(
+	cluster: QueueCluster,
+	name: string,
+	server: ImageServerOptions,
+	nodeOptions: Record<string, unknown>,
+	edit = false,
+): Promise<Scenario> {
 	const imageServer = await startImageServer(server);
 	try {
 		const credentialId = await cluster.api.createCredential({
@@ -37,7 +44,9 @@ async function setUp(cluster: QueueCluster, name: string, server: ImageServerOpt
 			data: { apiKey: imageServer.apiKey, baseUrl: imageServer.baseUrl, organizationId: '', projectId: '' },
 		});
 		const webhookPath = `${name}-${randomUUID()}`;
-		const workflowId = await cluster.api.createAndPublish(webhookWorkflow(name, webhookPath, credentialId, nodeOptions));
+		const workflow = webhookWorkflow(name, webhookPath, credentialId, nodeOptions);
+		if (edit) addEditImage(workflow, credentialId, name);
+		const workflowId = await cluster.api.createAndPublish(workflow);
 		return { server: imageServer, workflowId, webhookPath };
 	} catch (error) {
 		await imageServer.close();
@@ -86,6 +95,27 @@ function webhookWorkflow(name: string, path: string, credentialId: string, nodeO
 		},
 		settings: { executionOrder: 'v1' },
 	};
+}
+
+const EDIT_NODE = 'Edit Image';
+
+/** Appends Edit Image after Create Image: it edits the created file (binary field `data`) to 1024x1024. */
+function addEditImage(workflow: Record<string, unknown>, credentialId: string, name: string): void {
+	(workflow.nodes as Array<Record<string, unknown>>).push({
+		id: randomUUID(),
+		name: EDIT_NODE,
+		type: 'n8n-nodes-create-image.editImage',
+		typeVersion: 1,
+		position: [660, 0],
+		parameters: {
+			model: { __rl: true, mode: 'id', value: 'gpt-image-2' },
+			prompt: "={{ 'edit: ' + $('One Item per Prompt').item.json.prompt }}",
+			images: 'data',
+			options: { size: '1024x1024', quality: 'low' },
+		},
+		credentials: { openAiImagesApi: { id: credentialId, name: `Image server (${name})` } },
+	});
+	(workflow.connections as Record<string, unknown>)[NODE] = { main: [[{ node: EDIT_NODE, type: 'main', index: 0 }]] };
 }
 
 interface Call {
@@ -325,8 +355,58 @@ export async function stopInFlight(cluster: QueueCluster, log: Log): Promise<voi
 	}
 }
 
+/** The colour of an image's centre pixel. */
+async function centre(bytes: Buffer): Promise<number[]> {
+	const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+	const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
+	return [data[at], data[at + 1], data[at + 2]];
+}
+
 /**
- * 4. A worker without the package: the workers with it are stopped, one without it takes the
+ * 4. Create Image -> Edit Image on the workers, with binary data in the database: Edit Image
+ * reads each created file from the database (n8n's binary helpers), sends it as multipart, and
+ * its edited file is stored in the database too: a 1024x1024 PNG, the created image negated
+ * (the image server's edit), paired with its item. Every edit request carried the created file.
+ */
+export async function createThenEdit(cluster: QueueCluster, log: Log): Promise<void> {
+	const scenario = await setUp(cluster, 'edit', {}, {}, true);
+	try {
+		const sent = calls('edit', 2, 3);
+		await trigger(cluster, scenario, sent);
+		const executions = await finishedExecutions(cluster, scenario.workflowId, sent.length, 180_000);
+		let read = 0;
+		for (const execution of executions) {
+			assert.equal(execution.status, 'success', `execution ${execution.id}: ${execution.status} ${execution.data?.resultData.error?.message ?? ''}`);
+			const created = resultItems(execution);
+			const edited = execution.data?.resultData.runData[EDIT_NODE]?.[0]?.data?.main[0] ?? [];
+			assert.equal(edited.length, created.length, `execution ${execution.id}: ${edited.length} edited images for ${created.length} created`);
+			for (const [index, item] of edited.entries()) {
+				const file = item.binary?.data;
+				assert.ok(file?.id, `execution ${execution.id}, item ${index}: no stored binary file (${JSON.stringify(file)})`);
+				assert.match(file.id, /^database:/, `execution ${execution.id}: binary data not in the database: ${file.id}`);
+				const { bytes } = await cluster.api.binary(file.id);
+				assert.deepEqual(pngSize(bytes), { width: 1024, height: 1024 });
+				const source = await centre((await cluster.api.binary(created[index].binary!.data.id!)).bytes);
+				assert.deepEqual(await centre(bytes), source.map((channel) => 255 - channel), `execution ${execution.id}, item ${index}: not the created image, edited`);
+				assert.equal(item.json.prompt, `edit: ${created[index].json.prompt}`);
+				read++;
+			}
+		}
+		const requests = scenario.server.requests.filter((request) => request.kind === 'edit');
+		assert.equal(requests.length, 6, `the image server got ${requests.length} edit requests for 6 items`);
+		for (const request of requests) {
+			assert.match(request.headers['content-type'] ?? '', /^multipart\/form-data; boundary=/);
+			assert.equal(request.files?.length, 1);
+			assert.ok(request.files![0].size > 0 && request.files![0].contentType === 'image/png', JSON.stringify(request.files));
+		}
+		log(`  executions by worker: ${describeWorkers(workersOf(cluster, executions))}; ${read} edited images read back from the database`);
+	} finally {
+		await scenario.server.close();
+	}
+}
+
+/**
+ * 5. A worker without the package (run last: it stops the workers that have it): the workers with it are stopped, one without it takes the
  * next webhook call. Reports what the user sees in the execution: n8n's "Unrecognized node type".
  */
 export async function workerWithoutPackage(cluster: QueueCluster, log: Log): Promise<void> {

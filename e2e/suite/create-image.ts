@@ -12,10 +12,12 @@ import { QUOTA_MESSAGE } from '../../test/server/errors';
 import { startImageServer, type ImageServer } from '../../test/server';
 import type { HostInfo } from '../lib/hosts';
 import { N8nInstance, nodeOutput, type ExecuteResult, type N8nItem, type N8nRun } from '../lib/n8n';
+import { runEditChecks } from './edit-image';
 import { Checks, seconds, type Limiter, type Log } from './runner';
 
 const REPO = resolve(__dirname, '..', '..');
 const EXAMPLE = join(REPO, 'examples', 'create-images.workflow.json');
+const EDIT_EXAMPLE = join(REPO, 'examples', 'create-then-edit.workflow.json');
 const FIXTURES = join(REPO, 'e2e', 'fixtures');
 const NODE = 'Create Image';
 
@@ -32,6 +34,8 @@ const WORKFLOWS = {
 	errorOutput: join(FIXTURES, 'error-output.workflow.json'),
 	stopOnError: join(FIXTURES, 'stop-on-error.workflow.json'),
 	badSize: join(FIXTURES, 'bad-size.workflow.json'),
+	editExample: EDIT_EXAMPLE,
+	editNoFile: join(FIXTURES, 'edit-no-file.workflow.json'),
 	almostRight: join(FIXTURES, 'almost-right.workflow.json'),
 	streaming: join(FIXTURES, 'streaming.workflow.json'),
 	gif: join(FIXTURES, 'gif.workflow.json'),
@@ -363,6 +367,17 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 				frame_duration_ms: 120,
 				complexity: 'low',
 			});
+		});
+
+		await runEditChecks({
+			checks,
+			example: runs.editExample,
+			noFile: runs.editNoFile,
+			started: () => ({ example: attemptStarted.editExample }),
+			context,
+			succeeded,
+			mustHaveRun,
+			paired,
 		});
 
 		await checks.check('the API key appears nowhere in stdout, stderr or run data', async () => {

@@ -1,45 +1,7 @@
-import type { IDataObject } from 'n8n-workflow';
-
-import { OUTPUT_FORMAT_RULES, type ModelFamily } from '../shared/models';
-import { OPTION_FIELDS, type ImageOptions, type ItemConfig } from '../shared/parameters';
+import { planRequests } from '../shared/body';
 import type { ImageOperation } from '../shared/run';
 
-/**
- * The request bodies for one item. `model` is always sent (the old server default is gone);
- * options the user did not set are left to the API's defaults; `extraBody` wins over both.
- * When `n` is more than the model makes in one request (dall-e-3: 1), the item is split.
- */
-export function planRequests(config: ItemConfig, family: ModelFamily | undefined, modelInBody = true): IDataObject[] {
-	const body: IDataObject = modelInBody ? { model: config.model, prompt: config.prompt } : { prompt: config.prompt };
-	for (const [key, { apiName }] of Object.entries(OPTION_FIELDS) as Array<[keyof ImageOptions, { apiName: string }]>) {
-		if (config[key] !== undefined) setField(body, apiName, config[key]);
-	}
-	Object.assign(body, config.extraBody);
-
-	const total = typeof body.n === 'number' ? body.n : 1;
-	// SVG output makes one image per request (the reference: "SVG generation requires n=1").
-	const formatLimit = OUTPUT_FORMAT_RULES[String(body.output_format)]?.maxImagesPerRequest;
-	const perRequest = Math.min(family?.maxImagesPerRequest ?? total, formatLimit ?? total);
-	if (total <= perRequest) return [body];
-	const requests: IDataObject[] = [];
-	for (let first = 0; first < total; first += perRequest) {
-		requests.push({ ...body, n: Math.min(perRequest, total - first) });
-	}
-	return requests;
-}
-
-/** Sets a body field; a dotted API name ("svg.reasoning.effort") is a path of nested objects. */
-export function setField(body: IDataObject, apiName: string, value: unknown): void {
-	const path = apiName.split('.');
-	let target = body;
-	for (const key of path.slice(0, -1)) {
-		if (typeof target[key] !== 'object' || target[key] === null) target[key] = {};
-		target = target[key] as IDataObject;
-	}
-	target[path[path.length - 1]] = value as IDataObject[string];
-}
-
-/** Create Image: `POST /images/generations` with a JSON body per request. */
+/** Create Image: `POST /images/generations` with a JSON body per request (shared/body.ts). */
 export const generation: ImageOperation = {
 	path: 'generations',
 	plan: (_ctx, _itemIndex, config, family, modelInBody) => planRequests(config, family, modelInBody),

@@ -91,6 +91,16 @@ function perModelCopies(
 	return copies;
 }
 
+/**
+ * A display rule hiding an option for the given known model ids and their dated snapshots
+ * (`<id>-2026-04-21`) only: other ids and expressions keep it visible.
+ */
+export function hiddenForModelIds(ids: readonly string[]): { displayOptions?: IDisplayOptions } {
+	if (ids.length === 0) return {};
+	const conditions = ids.flatMap((id) => [id, { _cnd: { startsWith: `${id}-2` } }]);
+	return { displayOptions: { hide: { '/model': conditions } } };
+}
+
 /** Every value some family takes, with the models that take it (the API call is checked per model). */
 function valuesOffered(
 	values: (family: (typeof MODEL_FAMILIES)[number]) => readonly string[] | undefined,

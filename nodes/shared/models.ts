@@ -47,7 +47,30 @@ export interface ModelFamily {
 	options: readonly ModelOption[];
 	/** What the response carries, for the documentation and the list. */
 	returns: { revisedPrompt: boolean; usage: boolean };
+	/** What POST /images/edits takes from the family; absent when the family cannot edit. */
+	edits?: EditCapabilities;
 }
+
+/** Edits for one family (openai 7.59.0 `ImageEditParams`). */
+export interface EditCapabilities {
+	/** `input_fidelity` values by model id (its dated snapshots follow it); ids not listed do not take it. */
+	inputFidelity?: Readonly<Record<string, readonly string[]>>;
+	/** Whether `markup` (a transparent PNG drawn over the first image) is taken. */
+	markup?: boolean;
+}
+
+/**
+ * Limits of POST /images/edits for every model (openai 7.59.0 `ImageEditParams`): up to 16
+ * images, each a png, webp or jpg under 50 MB; a mask is a PNG under 4 MB. "MB" is read as MiB.
+ */
+export const EDIT_LIMITS = {
+	maxImages: 16,
+	maxImageBytes: 50 * 1024 * 1024,
+	maxMaskBytes: 4 * 1024 * 1024,
+	imageTypes: ['png', 'webp', 'jpeg'],
+	maskTypes: ['png'],
+	markupTypes: ['png'],
+} as const;
 
 const GPT_IMAGE_OPTIONS: readonly ModelOption[] = [
 	'background',
@@ -137,6 +160,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		...gptImage,
 		sizes: GPT_IMAGE_2_SIZE_RULE,
 		qualities: GPT_IMAGE_QUALITIES,
+		edits: {},
 	},
 	{
 		name: 'gpt-image-2.5',
@@ -145,6 +169,8 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		...gptImage,
 		sizes: GPT_IMAGE_2_SIZE_RULE,
 		qualities: [...GPT_IMAGE_QUALITIES, 'xhigh', 'max'],
+		// The reference names GPT Image 2.5 alone for markup.
+		edits: { markup: true },
 	},
 	{
 		// The reference names arbitrary WxH sizes and xhigh/max quality for 2 and 2.5 only: for
@@ -156,6 +182,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		sizes: GPT_IMAGE_1_SIZES,
 		qualities: GPT_IMAGE_QUALITIES,
 		outputFormats: [...GPT_IMAGE_FORMATS, 'gif', 'svg'],
+		edits: {},
 	},
 	{
 		name: 'gpt-image-1',
@@ -165,6 +192,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		...gptImage,
 		sizes: GPT_IMAGE_1_SIZES,
 		qualities: GPT_IMAGE_QUALITIES,
+		edits: {},
 	},
 	{
 		name: 'gpt-image-1-mini / gpt-image-1.5 / chatgpt-image-latest',
@@ -174,6 +202,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		...gptImage,
 		sizes: GPT_IMAGE_1_SIZES,
 		qualities: GPT_IMAGE_QUALITIES,
+		edits: { inputFidelity: { 'gpt-image-1.5': ['high', 'low'], 'gpt-image-1-mini': ['low'] } },
 	},
 	{
 		name: 'dall-e-3',
@@ -214,6 +243,12 @@ export function findModelFamily(modelId: string): ModelFamily | undefined {
 	return MODEL_FAMILIES.find(
 		(family) => family.ids.includes(modelId) || (family.snapshots && base !== modelId && family.ids.includes(base)),
 	);
+}
+
+/** The input_fidelity values a model id takes for edits (none: an empty list). */
+export function inputFidelitiesOf(modelId: string, family: ModelFamily | undefined): readonly string[] {
+	const table = family?.edits?.inputFidelity ?? {};
+	return table[modelId] ?? table[modelId.replace(SNAPSHOT_SUFFIX, '')] ?? [];
 }
 
 /** Whether the family's retirement date has come (a date still ahead is only announced). */

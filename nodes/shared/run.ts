@@ -12,6 +12,7 @@ import { readConcurrency, readItemConfig, type ItemConfig } from './parameters';
 import { resolveEndpoint, type AuthenticationType, type Endpoint, type ImagePath } from './transport/endpoint';
 import { buildApiError } from './transport/errors';
 import { sendApiRequest, type ApiAnswer, type SendSettings } from './transport/http';
+import type { EncodedBody } from './transport/multipart';
 import { AdaptiveLimiter, throwIfAborted } from './transport/limiter';
 import { validateItem } from './validate';
 
@@ -20,7 +21,8 @@ export interface ImageOperation {
 	/** The Images API path: `generations` (POST /images/generations) or `edits` (POST /images/edits). */
 	path: ImagePath;
 	/**
-	 * The request bodies for one checked item (several when `n` is split); `modelInBody` is false
+	 * The request bodies for one checked item (several when `n` is split): JSON, or encoded when
+	 * sent (multipart/form-data); `modelInBody` is false
 	 * for Azure's dated routes, which name the deployment in the URL. Throws ItemInputError for
 	 * input of the operation's own that is wrong; nothing has been sent yet.
 	 */
@@ -30,13 +32,16 @@ export interface ImageOperation {
 		config: ItemConfig,
 		family: ModelFamily | undefined,
 		modelInBody: boolean,
-	): IDataObject[] | Promise<IDataObject[]>;
+	): RequestBody[] | Promise<RequestBody[]>;
 }
+
+/** One request's body: a JSON object, or one encoded when it is sent. */
+export type RequestBody = IDataObject | EncodedBody;
 
 interface ItemPlan {
 	config: ItemConfig;
 	family?: ModelFamily;
-	bodies: IDataObject[];
+	bodies: RequestBody[];
 }
 
 type ItemOutcome = { items: INodeExecutionData[] } | { error: NodeApiError | NodeOperationError };
@@ -100,7 +105,7 @@ async function runItem(
 	const target = endpoint.route(operation.path, config.model);
 	// Raw Response keeps the answer whole; Images decodes each image from the answer's bytes.
 	const read = config.resultFormat === 'rawResponse' ? 'json' : 'images';
-	const send = async (body: IDataObject): Promise<{ answer: ApiAnswer; receivedAt: number }> => {
+	const send = async (body: RequestBody): Promise<{ answer: ApiAnswer; receivedAt: number }> => {
 		const answer = await sendApiRequest(ctx, endpoint, { method: 'POST', url: target.url, qs: target.qs, body, read }, settings);
 		return { answer, receivedAt: Date.now() };
 	};

@@ -26,6 +26,8 @@ export interface DevEnvironment {
 	backend: ImageBackend;
 	owner: Owner;
 	workflowId: string;
+	/** Every example's workflow id (scripts/lib/example.ts EXAMPLES order). */
+	workflowIds: string[];
 	workflowUrl: string;
 	/** Stops the editor and the image server (also run on shutdown, see processes.ts). */
 	stop(): Promise<void>;
@@ -55,7 +57,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
 		});
 		steps.push(() => backend.close());
 		log(`images come from ${backend.description}`);
-		const { instance, workflowId } = await prepareInstance({ host, userFolder, tgz, backend, log });
+		const { instance, workflowId, workflowIds } = await prepareInstance({ host, userFolder, tgz, backend, log });
 		const editor = await startEditor(instance, { port: options.port, log });
 		steps.push(() => editor.stop());
 		await ensureOwner(editor, DEV_OWNER, log);
@@ -66,6 +68,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
 			backend,
 			owner: DEV_OWNER,
 			workflowId,
+			workflowIds,
 			workflowUrl: `${editor.url}/workflow/${workflowId}`,
 			stop,
 		};

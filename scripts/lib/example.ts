@@ -1,4 +1,4 @@
-/** The example workflow (examples/create-images.workflow.json) and the credential it refers to. */
+/** The example workflows (examples/*.workflow.json) and the credential they refer to. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CredentialImport } from '../../e2e/lib/n8n';
@@ -9,6 +9,19 @@ export const EXAMPLE_WORKFLOW_FILE = join(ROOT, 'examples', 'create-images.workf
 /** A fixed id, so that importing again overwrites the workflow instead of adding a copy. */
 export const EXAMPLE_WORKFLOW_ID = 'createImageExmpl';
 export const CREATE_IMAGE_NODE = 'Create Image';
+
+/** An example workflow: its file, the fixed id it is imported with, and the node whose Result holds its images. */
+export interface Example {
+	file: string;
+	id: string;
+	resultNode: string;
+}
+
+/** Every example, in the order they are shown and run: Create Image alone, then Create Image -> Edit Image. */
+export const EXAMPLES: readonly Example[] = [
+	{ file: EXAMPLE_WORKFLOW_FILE, id: EXAMPLE_WORKFLOW_ID, resultNode: CREATE_IMAGE_NODE },
+	{ file: join(ROOT, 'examples', 'create-then-edit.workflow.json'), id: 'editImageExample', resultNode: 'Edit Image' },
+];
 
 export interface WorkflowNode {
 	name: string;
@@ -25,9 +38,10 @@ export interface WorkflowJson {
 	[key: string]: unknown;
 }
 
-export function exampleWorkflow(): WorkflowJson & { id: string } {
-	const workflow = JSON.parse(readFileSync(EXAMPLE_WORKFLOW_FILE, 'utf8')) as WorkflowJson;
-	return { ...workflow, id: EXAMPLE_WORKFLOW_ID };
+/** An example's workflow JSON with its fixed id (default: the first example). */
+export function exampleWorkflow(example: Example = EXAMPLES[0]): WorkflowJson & { id: string } {
+	const workflow = JSON.parse(readFileSync(example.file, 'utf8')) as WorkflowJson;
+	return { ...workflow, id: example.id };
 }
 
 /** The credential the example's Create Image node names (id, name and type from the file). */

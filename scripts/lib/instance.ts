@@ -12,7 +12,7 @@ import { ensureHost, hostDir, type HostInfo, type HostName } from '../../e2e/lib
 import { N8nInstance, packPackage } from '../../e2e/lib/n8n';
 import { cleanEnv, run } from '../../e2e/lib/proc';
 import type { ImageBackend } from './backend';
-import { exampleCredential, exampleWorkflow, ROOT } from './example';
+import { EXAMPLES, exampleCredential, exampleWorkflow, ROOT } from './example';
 
 export const HOST: HostName = 'n8n-2';
 
@@ -66,10 +66,13 @@ export interface PrepareOptions {
 
 export interface PreparedInstance {
 	instance: N8nInstance;
+	/** The first example's workflow id. */
 	workflowId: string;
+	/** Every example's workflow id, in the order of EXAMPLES. */
+	workflowIds: string[];
 }
 
-/** Installs the package and imports the example workflow and its credential. */
+/** Installs the package and imports the example workflows and their credential. */
 export async function prepareInstance(options: PrepareOptions): Promise<PreparedInstance> {
 	const { host, userFolder, tgz, backend, log } = options;
 	mkdirSync(userFolder, { recursive: true });
@@ -83,9 +86,9 @@ export async function prepareInstance(options: PrepareOptions): Promise<Prepared
 	// One after the other: on a new folder the first command creates the database.
 	started = Date.now();
 	await instance.importCredentials([exampleCredential(backend)]);
-	const [workflowId] = await instance.importWorkflows([exampleWorkflow()]);
-	log(`imported the example workflow and its credential (${backend.kind === 'local' ? 'local image server' : 'OpenAI'}) in ${seconds(started)}`);
-	return { instance, workflowId };
+	const workflowIds = await instance.importWorkflows(EXAMPLES.map((example) => exampleWorkflow(example)));
+	log(`imported the ${EXAMPLES.length} example workflows and their credential (${backend.kind === 'local' ? 'local image server' : 'OpenAI'}) in ${seconds(started)}`);
+	return { instance, workflowId: workflowIds[0], workflowIds };
 }
 
 /** The key n8n already uses in this folder (its .n8n/config), else a new one n8n will save there. */

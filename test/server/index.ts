@@ -11,9 +11,11 @@
  * Routes (all on 127.0.0.1):
  *   GET  /v1/models, /v1/models/{id}                      Bearer auth; OpenAI list shape
  *   POST /v1/images/generations                           Bearer auth; behaviour per `flavor`
+ *   POST /v1/images/edits                                 multipart/form-data (flavor openai; others 404); edits.ts
  *   GET  /files/{id}.{ext}, /generated-images/{id}.{ext}  no auth; bytes of `url` answers
  *   POST /openai/deployments/{dep}/images/generations?api-version=YYYY-MM-DD[-preview]   Azure dated
  *   POST /openai/v1/images/generations[?api-version=preview]  Azure v1 (deployment in body.model)
+ *   POST .../images/edits on both Azure routes, like generations
  *   GET  /openai/deployments?api-version=...              Azure deployment list
  *   GET  /openai/v1/models                                Azure v1 model list
  *   POST /v1/chat/completions, /v1/responses              Bearer auth; a scripted chat model for
@@ -34,6 +36,10 @@
  *       `stream: true` (openai flavor) server-sent events: per image, `partial_images`
  *       image_generation.partial_image events (blurrier, paler bytes of the same size), then
  *       image_generation.completed with usage
+ * Edits take the same steps; 4 parses multipart/form-data, 8 checks the parts, files and the
+ * model's edit rules (edits.ts) and then the text fields as a generation body, 11 answers the
+ * first image recoloured (negated) at the requested size (auto: the first image's size).
+ *     Edit streams send image_edit.partial_image and image_edit.completed.
  *
  * Per-prompt directives (tags in the prompt; counters keyed by the exact prompt string):
  *   directive := "[" name [ ":" number ] [ "x" count ] "]"

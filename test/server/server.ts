@@ -20,7 +20,9 @@ import {
 	statusErrorBody,
 	type ErrorStyle,
 } from './errors';
+import { editedImage, validateEdit, type ValidatedEdit } from './edits';
 import { getImage, type EncodedImage } from './images';
+import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
 import { applyLies, parseLies, type StoredFile } from './lies';
 import { LISTED_MODELS, svgUsageFor, usageFor, validateGeneration, type ApiErrorBody, type ValidatedRequest } from './models';
 import type {
@@ -57,10 +59,21 @@ interface Ctx {
 	truncateAfter?: number;
 	/** Script { stall, afterBytes } / fileStallAfterBytes: send this many bytes, then nothing more (the socket stays open). */
 	stallAfter?: number;
+	/** POST /images/edits: the parsed multipart body, or why it could not be parsed. */
+	edit?: { form?: ParsedForm; problem?: string };
 }
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
 
+/** The text fields of a form as a request log body: repeated names as arrays. */
+function fieldsOf(form: ParsedForm): Record<string, string | string[]> {
+	const fields: Record<string, string | string[]> = {};
+	for (const [name, value] of form.fields) {
+		const previous = fields[name];
+		fields[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+	}
+	return fields;
+}
 const extensionOf = (img: EncodedImage) => (img.format === 'jpeg' ? 'jpg' : img.format);
 
 function mulberry32(seed: number): () => number {
@@ -93,6 +106,7 @@ function lowerHeaders(req: IncomingMessage): Record<string, string> {
 
 function classify(method: string, path: string): RequestKind {
 	if (method === 'POST' && path.endsWith('/images/generations')) return 'generation';
+	if (method === 'POST' && path.endsWith('/images/edits')) return 'edit';
 	if (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/openai/v1/models' || path === '/openai/models') return 'models';
 	if (path.startsWith('/files/') || path.startsWith('/generated-images/')) return 'file';
 	if (path === '/openai/deployments') return 'deployments';
@@ -105,7 +119,7 @@ export class ImageServerImpl implements ImageServer {
 	baseUrl = '';
 	apiKey: string;
 	readonly requests: RecordedRequest[] = [];
-	readonly stats: ImageServerStats = { inFlight: 0, maxInFlight: 0, generations: 0 };
+	readonly stats: ImageServerStats = { inFlight: 0, maxInFlight: 0, generations: 0, edits: 0 };
 
 	private opts: ImageServerOptions;
 	private readonly server: http.Server;
@@ -156,6 +170,7 @@ export class ImageServerImpl implements ImageServer {
 	reset(): void {
 		this.requests.length = 0;
 		this.stats.generations = 0;
+		this.stats.edits = 0;
 		this.stats.maxInFlight = this.stats.inFlight;
 		this.scripts.length = 0;
 		this.attempts.clear();
@@ -253,16 +268,31 @@ export class ImageServerImpl implements ImageServer {
 		const method = (req.method ?? 'GET').toUpperCase();
 		const path = url.pathname;
 		const kind = classify(method, path);
-		if (kind === 'generation' || kind === 'file') this.track(res);
+		if (kind === 'generation' || kind === 'edit' || kind === 'file') this.track(res);
 		if (kind === 'generation') this.stats.generations++;
+		if (kind === 'edit') this.stats.edits++;
 		const chunks: Buffer[] = [];
 		try {
 			for await (const c of req) chunks.push(c as Buffer);
 		} catch {
 			return;
 		}
-		const bodyText = Buffer.concat(chunks).toString('utf8');
-		let body: unknown;
+		const raw = Buffer.concat(chunks);
+		let edit: Ctx['edit'];
+		if (kind === 'edit') {
+			const boundary = multipartBoundary(req.headers['content-type']);
+			edit = {};
+			if (!boundary) edit.problem = `Invalid Content-Type header (${req.headers['content-type'] ?? 'none'}), expected multipart/form-data.`;
+			else {
+				try {
+					edit.form = parseMultipart(raw, boundary);
+				} catch (error) {
+					edit.problem = `Could not parse the multipart form: ${(error as Error).message}.`;
+				}
+			}
+		}
+		const bodyText = kind === 'edit' ? '' : raw.toString('utf8');
+		let body: unknown = edit?.form ? fieldsOf(edit.form) : undefined;
 		let bodyError = false;
 		if (bodyText.trim().length) {
 			try {
@@ -295,7 +325,9 @@ export class ImageServerImpl implements ImageServer {
 			bodyText,
 			bodyError,
 			extraHeaders: {},
+			edit,
 		};
+		if (edit?.form) rec.files = edit.form.files.map((file) => ({ name: file.name, fileName: file.fileName, contentType: file.contentType, size: file.data.length }));
 		try {
 			await this.route(ctx, method, path);
 		} catch (e) {
@@ -305,9 +337,10 @@ export class ImageServerImpl implements ImageServer {
 
 	private async route(ctx: Ctx, method: string, path: string): Promise<void> {
 		let m: RegExpExecArray | null;
-		if (method === 'POST' && path === '/v1/images/generations') return this.generation(ctx, { kind: 'openai' });
-		if (method === 'POST' && path === '/openai/v1/images/generations') return this.generation(ctx, { kind: 'azure-v1' });
-		if (method === 'POST' && (m = /^\/openai\/deployments\/([^/]+)\/images\/generations$/.exec(path)))
+		if (method === 'POST' && /^\/v1\/images\/(generations|edits)$/.test(path) && !(ctx.edit && this.flavor !== 'openai'))
+			return this.generation(ctx, { kind: 'openai' });
+		if (method === 'POST' && /^\/openai\/v1\/images\/(generations|edits)$/.test(path)) return this.generation(ctx, { kind: 'azure-v1' });
+		if (method === 'POST' && (m = /^\/openai\/deployments\/([^/]+)\/images\/(generations|edits)$/.exec(path)))
 			return this.generation(ctx, { kind: 'azure-dated', deployment: decodeURIComponent(m[1]) });
 		if ((method === 'GET' || method === 'HEAD') && (m = /^\/(files|generated-images)\/([A-Za-z0-9_-]+)(\.[a-z]+)?$/.exec(path)))
 			return this.file(ctx, m[2]);
@@ -513,8 +546,11 @@ export class ImageServerImpl implements ImageServer {
 			if (model === undefined) return this.send(ctx, { status: 404, body: azureDeploymentNotFound() });
 		}
 
-		// 4. Body must be JSON.
-		if (ctx.bodyError || (ctx.bodyText.trim() === '' && flavor === 'openai')) {
+		// 4. Body must be JSON (edits: multipart/form-data).
+		if (ctx.edit && !ctx.edit.form) {
+			return this.send(ctx, this.openaiErr(400, { message: ctx.edit.problem ?? 'Invalid multipart body.', type: 'invalid_request_error', param: null, code: null }));
+		}
+		if (!ctx.edit && (ctx.bodyError || (ctx.bodyText.trim() === '' && flavor === 'openai'))) {
 			if (flavor === 'vllm')
 				return this.send(ctx, {
 					status: 422,
@@ -620,9 +656,18 @@ export class ImageServerImpl implements ImageServer {
 		}
 
 		// 8. Validation.
-		const v = this.validate(flavor, azure, body, model);
-		if (!v.ok) return this.send(ctx, withHints(v.answer));
-		const r = v.req;
+		let edited: ValidatedEdit | undefined;
+		let r: ValidatedRequest;
+		if (ctx.edit?.form) {
+			const e = await validateEdit(ctx.edit.form, { azure, model, retiredModels: this.opts.retiredModels });
+			if (!e.ok) return this.send(ctx, withHints(this.openaiErr(e.status, e.error)));
+			edited = e.edit;
+			r = e.edit.req;
+		} else {
+			const v = this.validate(flavor, azure, body, model);
+			if (!v.ok) return this.send(ctx, withHints(v.answer));
+			r = v.req;
+		}
 
 		// 9. Model time.
 		if (!(await this.sleep(this.opts.latencyMs ?? 0, res))) return;
@@ -634,8 +679,8 @@ export class ImageServerImpl implements ImageServer {
 			return this.send(ctx, withHints(this.openaiErr(400, moderationError(r.gpt, ctx.requestId))));
 		}
 
-		// 11. The images.
-		const img = await getImage({
+		// 11. The images (edits: the first input, recoloured).
+		const img = edited ? await editedImage(edited) : await getImage({
 			width: r.width,
 			height: r.height,
 			format: r.outputFormat,
@@ -647,7 +692,7 @@ export class ImageServerImpl implements ImageServer {
 		});
 		if (res.destroyed) return;
 		ctx.extraHeaders['openai-processing-ms'] = String(Date.now() - ctx.rec.receivedAt);
-		if (r.stream && flavor === 'openai') return await this.stream(ctx, r, img, plan.stream);
+		if (r.stream && flavor === 'openai') return await this.stream(ctx, r, img, plan.stream, edited ? 'image_edit' : 'image_generation');
 		const success = this.successBody(flavor, azure, r, img);
 		// Answers that lie ([lie:...] tags, lies.ts): built from the honest one.
 		const lies = parseLies(r.prompt);
@@ -780,7 +825,7 @@ export class ImageServerImpl implements ImageServer {
 	 * then its completed event with usage. The prompt's stream directives slow it down, stall it,
 	 * end it early or send an error event.
 	 */
-	private async stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage, plan: DirectivePlan['stream']): Promise<void> {
+	private async stream(ctx: Ctx, r: ValidatedRequest, img: EncodedImage, plan: DirectivePlan['stream'], prefix: 'image_generation' | 'image_edit' = 'image_generation'): Promise<void> {
 		const { res } = ctx;
 		const common = { size: r.size, quality: r.quality, background: r.background, output_format: r.outputFormat };
 		const partials = await Promise.all(
@@ -808,13 +853,13 @@ export class ImageServerImpl implements ImageServer {
 		const events: Array<{ name: string; data: Record<string, unknown>; image: EncodedImage }> = [];
 		for (let i = 0; i < r.n; i++) {
 			partials.forEach((partial, index) =>
-				events.push({ name: 'image_generation.partial_image', data: { partial_image_index: index }, image: partial }),
+				events.push({ name: `${prefix}.partial_image`, data: { partial_image_index: index }, image: partial }),
 			);
 			const safety = r.safetyIdentifier ? { safety_identifier: r.safetyIdentifier } : {};
-			events.push({ name: 'image_generation.completed', data: { usage: usageFor({ ...r, n: 1 }), ...safety }, image: img });
+			events.push({ name: `${prefix}.completed`, data: { usage: usageFor({ ...r, n: 1 }), ...safety }, image: img });
 		}
 		if (plan.note) {
-			res.write(`: keep-alive\n\nevent: image_generation.in_progress\ndata: ${JSON.stringify({ type: 'image_generation.in_progress', sequence_number: 0 })}\n\n`);
+			res.write(`: keep-alive\n\nevent: ${prefix}.in_progress\ndata: ${JSON.stringify({ type: `${prefix}.in_progress`, sequence_number: 0 })}\n\n`);
 		}
 		let sent = 0;
 		ctx.rec.eventsSent = 0;

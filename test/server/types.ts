@@ -2,7 +2,7 @@
 
 export type ImageMode = 'solid' | 'noise';
 export type Flavor = 'openai' | 'localai' | 'vllm';
-export type RequestKind = 'generation' | 'models' | 'file' | 'deployments' | 'chat' | 'other';
+export type RequestKind = 'generation' | 'edit' | 'models' | 'file' | 'deployments' | 'chat' | 'other';
 
 export interface ImageServerOptions {
 	/** Port to listen on; default 0 (random). The server always binds 127.0.0.1. */
@@ -41,8 +41,10 @@ export interface RecordedRequest {
 	query: Record<string, string>;
 	/** Header names in lower case; repeated headers joined with ', '. */
 	headers: Record<string, string>;
-	/** Parsed JSON body, or undefined when there is no body or it is not JSON. */
+	/** Parsed JSON body, or undefined when there is no body or it is not JSON. Edits: the text fields of the form (repeated names as arrays). */
 	body: unknown;
+	/** Edits: the file parts of the form, in order. */
+	files?: Array<{ name: string; fileName: string; contentType: string; size: number }>;
 	/** Date.now() when the request headers arrived. */
 	receivedAt: number;
 	kind: RequestKind;
@@ -64,6 +66,8 @@ export interface ImageServerStats {
 	maxInFlight: number;
 	/** Generation requests received (every one, whatever the answer). */
 	generations: number;
+	/** Edit requests received (every one, whatever the answer). */
+	edits: number;
 }
 
 export type ScriptStep =

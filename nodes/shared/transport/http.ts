@@ -11,6 +11,7 @@ import { parseImageAnswer } from './answer';
 import type { Endpoint } from './endpoint';
 import { describeApiError } from './errors';
 import { abortableSleep, type AdaptiveLimiter } from './limiter';
+import { isEncodedBody, type EncodedBody } from './multipart';
 import { readStreamedAnswer, StreamFailure, type BodyStream, type StreamedAnswer } from './stream';
 import {
 	backoffMs,
@@ -143,7 +144,8 @@ export interface ApiRequest {
 	method: 'GET' | 'POST';
 	url: string;
 	qs?: IDataObject;
-	body?: IDataObject;
+	/** A JSON body, or one encoded when sent (multipart/form-data), anew for each attempt. */
+	body?: IDataObject | EncodedBody;
 	/**
 	 * 'json' (default): the answer parsed whole. 'images': read as bytes, each `b64_json` decoded
 	 * in place (transport/answer.ts): the Images result format, where base64 is never kept.
@@ -178,15 +180,16 @@ function bytesOf(body: unknown): Buffer {
 export async function sendApiRequest(
 	ctx: IExecuteFunctions,
 	endpoint: Endpoint,
-	{ read = 'json', stream, ...request }: ApiRequest,
+	{ read = 'json', body, stream, ...request }: ApiRequest,
 	settings: SendSettings,
 ): Promise<ApiAnswer> {
 	const { limiter, signal, maxRetries } = settings;
-	const streamed = stream ?? request.body?.stream === true;
+	const streamed = stream ?? body?.stream === true;
 	for (let attempt = 1; ; attempt++) {
 		// A fresh object per attempt: n8n's helper writes into the options it is given.
 		const options: IHttpRequestOptions = {
 			...request,
+			body: isEncodedBody(body) ? undefined : body,
 			...readOptions(read, streamed),
 			timeout: settings.timeout,
 			returnFullResponse: true,
@@ -197,6 +200,8 @@ export async function sendApiRequest(
 		let response: FullResponse;
 		try {
 			response = await limiter.run(async () => {
+				// Encoded inside the slot and per attempt: a waiting request holds no file in memory.
+				if (isEncodedBody(body)) await encodeInto(options, body);
 				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
 				if (streamed) {
 					const answer = await readStreamedAnswer({ ...full, body: full.body as BodyStream }, read, settings.timeout, signal);
@@ -242,6 +247,13 @@ export async function sendApiRequest(
 		if (wait > MAX_HONOURED_WAIT_MS) return { ...answer, refusedWaitMs: wait };
 		await abortableSleep(wait, signal);
 	}
+}
+
+/** Puts an encoded body and its content type into a request's options. */
+async function encodeInto(options: IHttpRequestOptions, source: EncodedBody): Promise<void> {
+	const { body, contentType } = await source.encode();
+	options.body = body;
+	options.headers = { ...options.headers, 'content-type': contentType };
 }
 
 /** The provider's wait hint, else exponential back-off for this attempt. */
