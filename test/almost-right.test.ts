@@ -348,6 +348,17 @@ describe('5. a retry must not pay twice without saying so', () => {
 		expect(refused.error?.message).toMatch(/^Could not reach http:\/\/127\.0\.0\.1:9: connection refused \(after 2 attempts\)$/);
 	});
 
+	test('Retry When Outcome Is Unknown from an expression: text "true" turns it on; other text is refused before anything is sent', async () => {
+		const prompt = 'dropped, by expression [resetx1]';
+		const on = await runCreateImage(server, [{ prompt, retry: ' true ' }], { options: { timeout: 1000, maxRetries: 3, retryOnUnknownOutcome: '={{ $json.retry }}' } });
+		expect(on.error?.message).toBeUndefined();
+		expect(attemptsOf(prompt)).toHaveLength(2);
+
+		const refused = await runCreateImage(server, [{ prompt: 'never sent [resetx1]', retry: 'yes' }], { options: { maxRetries: 3, retryOnUnknownOutcome: '={{ $json.retry }}' } });
+		expect(refused.error?.message).toBe('[item 0] Options › Retry When Outcome Is Unknown: "yes" is not accepted; expected true or false');
+		expect(attemptsOf('never sent [resetx1]')).toHaveLength(0);
+	});
+
 	test('with no retries left, an unknown outcome still says it may have been billed', async () => {
 		const run = await runCreateImage(server, [{ prompt: 'once [hang]' }], { options: { timeout: 1000, maxRetries: 0 } });
 		expect(run.error?.message).toMatch(/within 1000 ms\. The request may have been completed and billed$/);
