@@ -5,6 +5,8 @@
  */
 import sharp from 'sharp';
 
+import { editingModels } from '../nodes/EditImage/request';
+
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
 import {
@@ -327,7 +329,8 @@ describe('checked before any request, for every item first', () => {
 			'a model that does not edit',
 			async () => ({ json: { prompt: 'p' }, binary: photo() }),
 			{ model: 'dall-e-3' },
-			/\[item 0\] Model: dall-e-3 does not edit images; models that do: gpt-image-2, /,
+			// Today's list (its content by date: the test below).
+			new RegExp(`\\[item 0\\] Model: dall-e-3 does not edit images; models that do: ${editingModels().replace(/[.()]/g, '\\$&')}$`),
 		],
 		[
 			'a mask with GIF output',
@@ -356,6 +359,14 @@ describe('checked before any request, for every item first', () => {
 		expect(edits(server)).toHaveLength(0);
 	});
 
+	test('the models named as editing follow the model table and its shutdown dates', () => {
+		const current = 'gpt-image-2, gpt-image-2.5-flare, gpt-image-2.5-sunburst, gpt-image-2.6-flare, gpt-image-2.6-sunburst';
+		const announced = 'gpt-image-1-mini (until 2026-12-01), gpt-image-1.5 (until 2026-12-01), chatgpt-image-latest (until 2026-12-01)';
+		expect(editingModels(new Date('2026-10-22T12:00:00Z'))).toBe(`${current}, gpt-image-1 (until 2026-10-23), ${announced}`);
+		expect(editingModels(new Date('2026-11-29T12:00:00Z'))).toBe(`${current}, ${announced}`);
+		expect(editingModels(new Date('2026-12-01T00:00:00Z'))).toBe(current);
+	});
+
 	test('a bad item stops the run before the good ones are sent; with Continue it becomes its error item, in order', async () => {
 		const rows = [
 			{ json: { prompt: 'good' }, binary: { data: file(redPng, 'image/png', 'a.png') } },
@@ -368,7 +379,7 @@ describe('checked before any request, for every item first', () => {
 
 		const continued = await runEditImage(server, rows, { onError: 'continueRegularOutput' });
 		expect(continued.status).toBe('success');
-		expect(continued.result.map((item) => [item.pairedItem, item.json.error ?? item.json.prompt])).toEqual([
+		expect(continued.result.map((item) => [item.pairedItem, (item.json.error as { message?: string })?.message ?? item.json.prompt])).toEqual([
 			[{ item: 0 }, 'good'],
 			[{ item: 1 }, expect.stringMatching(/^\[item 1\] Images: "data" is a GIF file/)],
 			[{ item: 2 }, 'good too'],

@@ -83,9 +83,11 @@ const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions
 export class ItemInputError extends NodeOperationError {}
 
 function inputError(ctx: IExecuteFunctions, itemIndex: number, field: string, message: string) {
-	return new ItemInputError(ctx.getNode(), `[item ${itemIndex}] ${field}: ${message}`, {
+	const error = new ItemInputError(ctx.getNode(), `[item ${itemIndex}] ${field}: ${message}`, {
 		itemIndex,
 	});
+	error.context.field = field; // for the continue modes' error item (errorItem.ts)
+	return error;
 }
 
 function readModel(ctx: IExecuteFunctions, itemIndex: number): string {

@@ -6,6 +6,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { errorItem } from './errorItem';
 import type { ModelFamily } from './models';
 import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from './output';
 import { readConcurrency, readItemConfig, type ItemConfig } from './parameters';
@@ -45,15 +46,6 @@ interface ItemPlan {
 }
 
 type ItemOutcome = { items: INodeExecutionData[] } | { error: NodeApiError | NodeOperationError };
-
-/** n8n's shape for a failed item: the engine keeps `error` whole and sets json to `{ error: message }`. */
-function errorItem(itemIndex: number, error: NodeApiError | NodeOperationError): INodeExecutionData {
-	return {
-		json: { error: error.message },
-		error,
-		pairedItem: { item: itemIndex },
-	};
-}
 
 /** Reads and checks every item before anything is sent: bad input costs nothing. */
 async function planItems(
