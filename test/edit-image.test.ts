@@ -14,6 +14,7 @@ import {
 	EDIT_NODE,
 	editImageNode,
 	edits,
+	errorMessage,
 	file,
 	generations,
 	imageDimensions,
@@ -128,7 +129,7 @@ describe('mask, markup, input fidelity', () => {
 			[['image', 'wall.png'], ['mask', 'small.png']],
 		]);
 		expect(run.result[0].binary?.data).toBeDefined();
-		expect(run.result[1].json.error).toMatch(/same dimensions as the first image \(1024x1024\), but got 512x512/);
+		expect(errorMessage(run.result[1])).toMatch(/same dimensions as the first image \(1024x1024\), but got 512x512/);
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 	});
 
@@ -520,7 +521,7 @@ describe('retries', () => {
 
 	test('a connection lost after sending is not sent again by default (it may have been billed); with Retry When Outcome Is Unknown it is', async () => {
 		const dropped = await runEditImage(server, rows('dropped [resetx1]'), { options: { maxRetries: 3 }, onError: 'continueRegularOutput' });
-		expect(dropped.result[0].json.error).toMatch(/may have been completed and billed, so it was not sent again/);
+		expect(errorMessage(dropped.result[0])).toMatch(/may have been completed and billed, so it was not sent again/);
 		expect(edits(server)).toHaveLength(1);
 
 		server.reset();
