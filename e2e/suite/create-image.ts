@@ -335,11 +335,11 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			}
 			// 4. A local server's words first; OpenAI's retirement as OpenAI's fact after them.
 			assert.equal(
-				result[2].json.error,
+				(result[2].json.error as ErrorJson).message,
 				`model 'gpt-image-1' not found (note: OpenAI retired its model "gpt-image-1" on 2026-10-23 and names gpt-image-2.5-sunburst or gpt-image-2.5-flare as its replacement)`,
 			);
 			// 5. A connection lost after sending is not sent again, and the item says why.
-			assert.match(String(result[3].json.error), /may have been completed and billed, so it was not sent again; .*Retry When Outcome Is Unknown$/);
+			assert.match((result[3].json.error as ErrorJson).message, /may have been completed and billed, so it was not sent again; .*Retry When Outcome Is Unknown$/);
 			const sent = generations(images, (prompt) => prompt.startsWith('almost-right:'), attemptStarted.almostRight);
 			assert.equal(sent.filter((r) => String((r.body as { prompt: string }).prompt).includes('[resetx1]')).length, 1, 'attempts of the dropped request');
 			// 3. The pasted request URL reduced to its base; 2. numeric text sent as JSON numbers.
@@ -357,7 +357,7 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			const stalled = all[6];
 			assert.deepEqual(paired(stalled), [2]);
 			assert.equal(stalled.binary, undefined);
-			assert.match(String(stalled.json.error), /^The event stream from http:\/\/127\.0\.0\.1:\d+ was silent for more than 2000 ms\. The request may have been completed and billed$/);
+			assert.match((stalled.json.error as ErrorJson).message, /^The event stream from http:\/\/127\.0\.0\.1:\d+ was silent for more than 2000 ms\. The request may have been completed and billed$/);
 			const result = all.slice(0, 6);
 			assert.deepEqual(
 				result.map((item) => [paired(item)[0], item.json.index, item.json.partialImageIndex ?? null, item.binary?.data?.fileName]),
