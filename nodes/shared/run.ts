@@ -56,9 +56,8 @@ function errorItem(itemIndex: number, error: NodeApiError | NodeOperationError):
 }
 
 /** A node-wide failure as one item's error: the same message and description, that item's index. */
-function nodeWideError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): NodeOperationError {
-	const { message, description } = error as { message?: string; description?: string | null };
-	return new NodeOperationError(ctx.getNode(), message ?? String(error), { itemIndex, ...(description ? { description } : {}) });
+function nodeWideError(ctx: IExecuteFunctions, error: NodeOperationError, itemIndex: number): NodeOperationError {
+	return new NodeOperationError(ctx.getNode(), error.message, { itemIndex, ...(error.description ? { description: error.description } : {}) });
 }
 
 /** Reads and checks every item before anything is sent: bad input costs nothing. */
@@ -186,8 +185,9 @@ export async function runImageOperation(
 		concurrency = readConcurrency(ctx);
 	} catch (error) {
 		// Node-wide (the credential's address, Concurrency): every item fails alike, nothing is sent.
-		if (!continueOnFail) throw error;
-		return [inputItems.map((_, itemIndex) => errorItem(itemIndex, nodeWideError(ctx, error, itemIndex))), configuration];
+		const nodeError = error instanceof NodeOperationError ? error : new NodeOperationError(ctx.getNode(), error as Error);
+		if (!continueOnFail) throw nodeError;
+		return [inputItems.map((_, itemIndex) => errorItem(itemIndex, nodeWideError(ctx, nodeError, itemIndex))), configuration];
 	}
 	const plans = await planItems(ctx, operation, inputItems.length, endpoint, continueOnFail);
 
