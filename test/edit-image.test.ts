@@ -109,6 +109,13 @@ describe('requests', () => {
 		const bytes = await binaryBuffer(run.result[0], 'data');
 		expect(close(await centre(bytes), negated({ r: 30, g: 60, b: 220 }))).toBe(true);
 	});
+	test('a file name with colons, quotes and non-ASCII letters reaches the API whole (quotes percent-encoded, as browsers send them)', async () => {
+		const rows = [{ json: { prompt: 'p' }, binary: { data: file(redPng, 'image/png', 'Café 18:30 "final".png') } }];
+		const run = await runEditImage(server, rows);
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].files).toEqual([{ name: 'image', fileName: 'Café 18:30 %22final%22.png', contentType: 'image/png', size: redPng.length }]);
+	});
 });
 
 describe('mask, markup, input fidelity', () => {
