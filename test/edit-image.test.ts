@@ -443,6 +443,21 @@ describe('routes and binary modes', () => {
 		expect(edits(server).map((r) => [r.path, r.headers.authorization])).toEqual([['/v1/images/edits', `Bearer ${server.apiKey}`]]);
 	});
 
+	test('in memory, base64 with line breaks (MIME style, as n8n itself decodes it) is sent as the exact bytes of the file', async () => {
+		const mime = redPng.toString('base64').replace(/.{76}/g, '$&\r\n');
+		const run = await runWorkflow({
+			nodes: [editImageNode()],
+			connections: {},
+			startNode: EDIT_NODE,
+			input: [{ json: { prompt: 'p' }, binary: { data: { data: mime, mimeType: 'image/png', fileName: 'a.png' } } }],
+			credentials: openAiCredentials(server),
+		});
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].files).toEqual([{ name: 'image', fileName: 'a.png', contentType: 'image/png', size: redPng.length }]);
+		expect(close(await centre(await binaryBuffer(run.outputs(EDIT_NODE)[0][0], 'data')), negated(RED))).toBe(true);
+	});
+
 	test.each(['default', 'filesystem'] as const)('binary data mode %s: inputs read through n8n, the edit written back', async (binaryDataMode) => {
 		const rows = [
 			{

@@ -38,6 +38,15 @@ function fieldsOf(binary: Record<string, IBinaryData> | undefined): string {
 		: 'it has no binary fields (put a node that outputs files before this one, e.g. Create Image)';
 }
 
+/**
+ * The number of bytes a base64 text decodes to, as n8n decodes it (Buffer, 'base64'). For plain
+ * base64 it is computed from the length; text with line breaks or other characters the decoder
+ * skips (MIME-style base64) is decoded once to count, as Buffer.byteLength would overcount it.
+ */
+function base64Size(data: string): number {
+	return /[^A-Za-z0-9+/=_-]/.test(data) ? Buffer.from(data, 'base64').length : Buffer.byteLength(data, 'base64');
+}
+
 /** Size and first bytes of a stored file (filesystem or database mode). */
 async function storedFile(ctx: IExecuteFunctions, binary: IBinaryData & { id: string }): Promise<{ size: number; head: Buffer }> {
 	const metadata = await ctx.helpers.getBinaryMetadata(binary.id);
@@ -93,7 +102,7 @@ export async function readInputFile(ctx: IExecuteFunctions, itemIndex: number, f
 	const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 	const { size, head } = binary.id
 		? await storedFile(ctx, binary as IBinaryData & { id: string })
-		: { size: Buffer.byteLength(binary.data, 'base64'), head: Buffer.from(binary.data.slice(0, 24), 'base64') };
+		: { size: base64Size(binary.data), head: Buffer.from(binary.data.slice(0, 24), 'base64') };
 
 	const accepted = rule.formats.map((format) => format.toUpperCase()).join(', ');
 	const type = imageTypeOf(head);
