@@ -3,10 +3,14 @@
  * on loopback, which checks POST /images/edits as the API does (multipart parts, files, sizes,
  * per model) and answers the first image recoloured (negated) at the requested size.
  */
+import { writeFile } from 'fs/promises';
+
+import { Container } from '@n8n/di';
+import { BinaryDataService } from 'n8n-core';
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
-import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
+import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow, setBinaryDataMode } from './helpers/engine';
 import {
 	createImageNode,
 	EDIT_NODE,
@@ -456,6 +460,26 @@ describe('routes and binary modes', () => {
 		expect(run.error?.message).toBeUndefined();
 		expect(edits(server)[0].files).toEqual([{ name: 'image', fileName: 'a.png', contentType: 'image/png', size: redPng.length }]);
 		expect(close(await centre(await binaryBuffer(run.outputs(EDIT_NODE)[0][0], 'data')), negated(RED))).toBe(true);
+	});
+
+	test('a stored file that cannot be read when the request is built fails its item as such: not as a lost connection that may have been billed', async () => {
+		await setBinaryDataMode('filesystem');
+		const service = Container.get(BinaryDataService);
+		const stored = await service.store({ type: 'execution', workflowId: 'w', executionId: 'e' }, redPng, { data: '', mimeType: 'image/png', fileName: 'a.png' });
+		// The file changes on disk after n8n stored it (its recorded size stays): the node reads other bytes when it sends.
+		await writeFile(service.getPath(stored.id!), Buffer.concat([redPng, redPng]));
+		const run = await runWorkflow({
+			nodes: [editImageNode()],
+			connections: {},
+			startNode: EDIT_NODE,
+			input: [{ json: { prompt: 'p' }, binary: { data: stored } }],
+			credentials: openAiCredentials(server),
+			binaryDataMode: 'filesystem',
+		});
+
+		expect(run.error?.message).toMatch(/^Could not read the file "a\.png" \(part image\) to send, so nothing was sent: The binary field "data" of item 0 changed/);
+		expect(run.error?.message).not.toMatch(/connection|billed/);
+		expect(edits(server)).toHaveLength(0);
 	});
 
 	test.each(['default', 'filesystem'] as const)('binary data mode %s: inputs read through n8n, the edit written back', async (binaryDataMode) => {
