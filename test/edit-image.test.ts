@@ -154,6 +154,15 @@ describe('mask, markup, input fidelity', () => {
 		expect(request.body).toMatchObject({ model: 'gpt-image-2.5-flare', quality: 'xhigh' });
 	});
 
+	test('markup without a transparent pixel (an opaque PNG with an alpha channel) is refused by the API and shown on the item', async () => {
+		const opaque = await sharp({ create: { width: 1024, height: 1024, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 1 } } }).png().toBuffer();
+		const rows = [{ json: { prompt: 'follow the arrows' }, binary: { data: file(redPng, 'image/png', 'photo.png'), arrows: file(opaque, 'image/png', 'arrows.png') } }];
+		const run = await runEditImage(server, rows, { model: 'gpt-image-2.5-flare', options: { markup: 'arrows', maxRetries: 0 }, onError: 'continueRegularOutput' });
+
+		expect(edits(server)).toHaveLength(1);
+		expect(run.result.map((item) => [item.pairedItem, item.json.error])).toEqual([[{ item: 0 }, expect.stringMatching(/'markup': the image must contain transparent pixels/)]]);
+	});
+
 	test.each([
 		['gpt-image-1.5', 'high'],
 		['gpt-image-1-mini', 'low'],
