@@ -301,6 +301,21 @@ describe('checked before any request, for every item first', () => {
 			/\[item 0\] Images: "data" is a GIF file; accepted: PNG, WEBP, JPEG/,
 		],
 		[
+			'an SVG input (as Create Image makes with SVG output), its root element past the first bytes',
+			async () => ({
+				json: { prompt: 'p' },
+				binary: {
+					data: file(
+						Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'),
+						'image/svg+xml',
+						'drawing.svg',
+					),
+				},
+			}),
+			{},
+			/\[item 0\] Images: "data" is an SVG file; accepted: PNG, WEBP, JPEG/,
+		],
+		[
 			'an input that is no image at all',
 			async () => ({ json: { prompt: 'p' }, binary: { data: file(Buffer.from('hello, world'), 'text/plain', 'notes.txt') } }),
 			{},

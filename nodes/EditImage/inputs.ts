@@ -26,7 +26,8 @@ export interface FileRule {
 	maxBytes: number;
 }
 
-const HEAD_BYTES = 16;
+/** Enough of a file to tell its type (imageTypeOf looks for an SVG's root element in the first 256 bytes). */
+const HEAD_BYTES = 256;
 
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
 
@@ -102,13 +103,13 @@ export async function readInputFile(ctx: IExecuteFunctions, itemIndex: number, f
 	const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 	const { size, head } = binary.id
 		? await storedFile(ctx, binary as IBinaryData & { id: string })
-		: { size: base64Size(binary.data), head: Buffer.from(binary.data.slice(0, 24), 'base64') };
+		: { size: base64Size(binary.data), head: Buffer.from(binary.data.slice(0, (HEAD_BYTES / 3) * 4), 'base64') };
 
 	const accepted = rule.formats.map((format) => format.toUpperCase()).join(', ');
 	const type = imageTypeOf(head);
 	const format = type && (type.extension === 'jpg' ? 'jpeg' : type.extension);
 	if (!type || !format || !rule.formats.includes(format)) {
-		const what = format ? `a ${format.toUpperCase()} file` : `not an image file the node knows (mime type ${binary.mimeType || 'unknown'})`;
+		const what = format ? `${/^[AEFHILMNORSX]/.test(format.toUpperCase()) ? 'an' : 'a'} ${format.toUpperCase()} file` : `not an image file the node knows (mime type ${binary.mimeType || 'unknown'})`;
 		return fail(`"${field}" is ${what}; accepted: ${accepted}`);
 	}
 	if (!(size > 0)) fail(`"${field}" is empty`);
