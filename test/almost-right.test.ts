@@ -348,6 +348,33 @@ describe('5. a retry must not pay twice without saying so', () => {
 		expect(refused.error?.message).toMatch(/^Could not reach http:\/\/127\.0\.0\.1:9: connection refused \(after 2 attempts\)$/);
 	});
 
+	test('Retry When Outcome Is Unknown from an expression: text "true" turns it on; other text is refused before anything is sent', async () => {
+		const prompt = 'dropped, by expression [resetx1]';
+		const on = await runCreateImage(server, [{ prompt, retry: ' true ' }], { options: { timeout: 1000, maxRetries: 3, retryOnUnknownOutcome: '={{ $json.retry }}' } });
+		expect(on.error?.message).toBeUndefined();
+		expect(attemptsOf(prompt)).toHaveLength(2);
+
+		const refused = await runCreateImage(server, [{ prompt: 'never sent [resetx1]', retry: 'yes' }], { options: { maxRetries: 3, retryOnUnknownOutcome: '={{ $json.retry }}' } });
+		expect(refused.error?.message).toBe('[item 0] Options › Retry When Outcome Is Unknown: "yes" is not accepted; expected true or false');
+		expect(attemptsOf('never sent [resetx1]')).toHaveLength(0);
+	});
+
+	test('a gateway timeout (504, 524) is an unknown outcome: not sent again by default, sent again with Retry When Outcome Is Unknown on', async () => {
+		const held = await runCreateImage(server, [{ prompt: 'a [status:504x1]' }, { prompt: 'b [status:524x1]' }], { onError: 'continueRegularOutput', options: { maxRetries: 3 } });
+		expect(attemptsOf('a [status:504x1]')).toHaveLength(1);
+		expect(attemptsOf('b [status:524x1]')).toHaveLength(1);
+		const errors = held.result.map((item) => item.json.error);
+		expect(errors).toHaveLength(2);
+		for (const message of errors) {
+			expect(message).toMatch(/The request may have been completed and billed, so it was not sent again; to retry it anyway \(and maybe pay twice\), turn on Options › Retry When Outcome Is Unknown$/);
+		}
+
+		const allowed = await runCreateImage(server, [{ prompt: 'c [status:504x1]' }], { options: { maxRetries: 3, retryOnUnknownOutcome: true } });
+		expect(allowed.error?.message).toBeUndefined();
+		expect(attemptsOf('c [status:504x1]')).toHaveLength(2);
+		expect(allowed.result).toHaveLength(1);
+	});
+
 	test('with no retries left, an unknown outcome still says it may have been billed', async () => {
 		const run = await runCreateImage(server, [{ prompt: 'once [hang]' }], { options: { timeout: 1000, maxRetries: 0 } });
 		expect(run.error?.message).toMatch(/within 1000 ms\. The request may have been completed and billed$/);

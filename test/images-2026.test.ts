@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
+import { SVG_PROLOG } from './server/lies';
 import { binaryBuffer } from './helpers/engine';
 import { generations, runCreateImage } from './workflow';
 
@@ -74,6 +75,17 @@ describe('sent as the reference names them', () => {
 			pageHeight: 1024,
 			delay: [150, 150, 150, 150],
 		});
+	});
+
+	test('an SVG that begins with an XML declaration, a comment and a DOCTYPE is still an SVG file', async () => {
+		const run = await runCreateImage(server, [{ prompt: 'a flat logo of a heron [lie:svg-prolog]' }], { model: 'gpt-image-2.6-flare', options: { outputFormat: 'svg' } });
+		expect(run.error?.message).toBeUndefined();
+		const item = run.result[0];
+		expect(item.binary!.data).toMatchObject({ mimeType: 'image/svg+xml', fileName: 'image_0_0.svg' });
+		expect(item.json.outputFormat).toBe('svg');
+		const text = (await binaryBuffer(item, 'data')).toString('utf8');
+		expect(text.startsWith(SVG_PROLOG)).toBe(true);
+		expect(text.slice(SVG_PROLOG.length)).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
 	});
 
 	test('an SVG: the nested svg object, a real SVG file, svgUsage on the image', async () => {

@@ -290,6 +290,26 @@ describe('adaptive concurrency', () => {
 		expect(Date.now() - before).toBeGreaterThanOrEqual(290);
 	});
 
+	test("a waiter that leaves (its item's requests stopped) just as a slot is handed to it passes the slot on", async () => {
+		// One item's split request waits with the item's own signal, another item's request without;
+		// the item stops in the same moment the running request frees the slot. (A microtask race: no
+		// engine run can time it, hence the limiter on its own.)
+		const limiter = new AdaptiveLimiter(1);
+		let finish = () => {};
+		const running = limiter.run(async () => await new Promise<void>((resolve) => (finish = resolve)));
+		const itemStop = new AbortController();
+		const leaving = limiter.run(async () => 'never', itemStop.signal);
+		leaving.catch(() => undefined);
+		const other = limiter.run(async () => 'ran');
+		await new Promise((resolve) => setImmediate(resolve));
+		finish();
+		itemStop.abort(new Error('another request of the item failed'));
+		await running;
+		await expect(leaving).rejects.toThrow('another request of the item failed');
+		const outcome = await Promise.race([other, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500))]);
+		expect(outcome).toBe('ran');
+	});
+
 	test('wait hints: retry-after-ms first, then retry-after seconds or date', () => {
 		const now = Date.parse('2026-11-20T12:00:00Z');
 		expect(providerWaitMs({ 'retry-after-ms': '250', 'retry-after': '9' }, now)).toBe(250);

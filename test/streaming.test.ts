@@ -214,6 +214,15 @@ describe('the Request Timeout with a stream', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
 	});
 
+	test('keep-alive comments are no events: a stream that sends only comments after its last event is cut at the timeout', async () => {
+		// A relay that keeps its connection busy with `: keep-alive` lines after its upstream died.
+		const prompt = 'upstream gone [stream-ping:1][event-gap:200]';
+		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, partialImages: 2, timeout: 1000, maxRetries: 0 } });
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toMatch(/^The event stream from http:\/\/127\.0\.0\.1:\d+ was silent for more than 1000 ms/);
+		expect(attemptsOf(prompt)).toHaveLength(1);
+	}, 20_000);
+
 	test('a silent stream is, like a timed-out request, sent again only with Retry When Outcome Is Unknown; the retry gives the images', async () => {
 		const held = 'stalled, held back [stream-stall:1x1]';
 		const once = await runCreateImage(server, [{ prompt: held }], { options: { stream: true, partialImages: 1, timeout: 1000, maxRetries: 1 } });

@@ -35,6 +35,8 @@ interface ToolSettings {
 	options?: IDataObject;
 	onError?: 'continueRegularOutput' | 'stopWorkflow';
 	binaryDataMode?: BinaryDataMode;
+	/** Abort to stop the execution (n8n's "stop"). */
+	signal?: AbortSignal;
 }
 
 /** One tool call: the node gets the model's arguments as its one input item. */
@@ -66,6 +68,8 @@ async function callTool(
 		input: [{ json: { ...args, toolCallId: 'call_1' } }],
 		credentials: openAiCredentials(server),
 		binaryDataMode: settings.binaryDataMode,
+		signal: settings.signal,
+		cancelTimeoutMs: settings.signal ? 3000 : undefined,
 	});
 	const outputs = run.executedNodes.includes(TOOL) && !run.nodeError(TOOL) ? run.outputs(TOOL) : [];
 	return Object.assign(run, { answer: outputs[0] ?? [], outputCount: outputs.length });
@@ -189,6 +193,30 @@ describe('tool mode: Image Link for the Agent', () => {
 		expect((await binaryBuffer(item, 'data')).subarray(0, 4)).toEqual(PNG);
 	});
 
+	test('Link Valid For from an expression: numeric text is the minutes; 0 or words are refused before anything is sent, never a day-long link', async () => {
+		const before = Date.now();
+		const run = await callTool(
+			{ prompt: 'A lighthouse', minutes: ' 30 ' },
+			{ parameters: { imageLinkForAgent: 'signedUrl', imageLinkMinutes: '={{ $json.minutes }}' }, binaryDataMode: 'filesystem' },
+		);
+		expect(run.status).toBe('success');
+		const expiresAt = Date.parse(String(run.answer[0].json.linkExpiresAt));
+		expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 60_000);
+		expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+
+		for (const minutes of ['0', 'an hour']) {
+			server.reset();
+			const refused = await callTool(
+				{ prompt: 'A lighthouse', minutes },
+				{ parameters: { imageLinkForAgent: 'signedUrl', imageLinkMinutes: '={{ $json.minutes }}' }, binaryDataMode: 'filesystem' },
+			);
+			expect(refused.answer.map((item) => item.json)).toEqual([
+				{ error: expect.stringMatching(new RegExp(`^Link Valid For \\(Minutes\\): "${minutes}" is not`)) },
+			]);
+			expect(generations(server)).toHaveLength(0);
+		}
+	});
+
 	test('signedUrl with binary data kept in memory: no link, and the model is told so', async () => {
 		const run = await callTool(
 			{ prompt: 'A lighthouse' },
@@ -240,6 +268,19 @@ describe('tool mode: errors the model can act on', () => {
 
 		expect(run.status).toBe('error');
 		expect(run.nodeError(TOOL)!.message).toMatch(/^Options › Size: "1000x1000" is not accepted by gpt-image-2/);
+	});
+
+	test('a stopped execution stops the tool too: no { error } item handed back to the agent as if the call had failed', async () => {
+		server.set({ latencyMs: 5000 });
+		const controller = new AbortController();
+		const poll = () => (server.stats.inFlight >= 1 ? controller.abort() : void setImmediate(poll));
+		poll();
+		const run = await callTool({ prompt: 'A cat, stopped' }, { signal: controller.signal });
+		server.set({ latencyMs: 0 });
+
+		expect(run.status).toBe('canceled');
+		expect(run.answer).toEqual([]);
+		expect(run.nodeError(TOOL)?.message).toBe('The execution was cancelled');
 	});
 
 	test('On Error: Continue: the same { error } item', async () => {

@@ -3,6 +3,7 @@ import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8
 
 import type { ImageServer } from './server';
 import { chain, FIXTURE_TYPES, runWorkflow, type RunOptions, type RunResult } from './helpers/engine';
+import { imageDimensions as headerDimensions } from '../nodes/shared/dimensions';
 
 export const NODE_TYPE = 'n8n-nodes-create-image.createImage';
 export const NODE = 'Create Image';
@@ -69,30 +70,15 @@ export async function runCreateImage(
 /** Generation requests the server received (file downloads and model lists left out). */
 export const generations = (server: ImageServer) => server.requests.filter((r) => r.kind === 'generation');
 
-/** Width and height from a PNG, JPEG or WEBP file's header. */
+/**
+ * Width and height from a PNG, JPEG, WEBP or GIF file's header: the node's own reader
+ * (nodes/shared/dimensions.ts, checked against files of known size in tool-mode.test.ts).
+ * Throws for other bytes.
+ */
 export function imageDimensions(data: Buffer): { width: number; height: number } {
-	if (data.subarray(1, 4).toString() === 'PNG') return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
-	if (data[0] === 0xff && data[1] === 0xd8) {
-		let offset = 2;
-		while (offset < data.length) {
-			const marker = data[offset + 1];
-			const length = data.readUInt16BE(offset + 2);
-			if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-				return { height: data.readUInt16BE(offset + 5), width: data.readUInt16BE(offset + 7) };
-			}
-			offset += 2 + length;
-		}
-	}
-	if (data.subarray(8, 12).toString() === 'WEBP') {
-		const chunk = data.subarray(12, 16).toString();
-		if (chunk === 'VP8 ') return { width: data.readUInt16LE(26) & 0x3fff, height: data.readUInt16LE(28) & 0x3fff };
-		if (chunk === 'VP8L') {
-			const bits = data.readUInt32LE(21);
-			return { width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
-		}
-		if (chunk === 'VP8X') return { width: data.readUIntLE(24, 3) + 1, height: data.readUIntLE(27, 3) + 1 };
-	}
-	throw new Error(`Not a PNG, JPEG or WEBP file (starts with ${data.subarray(0, 12).toString('hex')})`);
+	const found = headerDimensions(data);
+	if (!found) throw new Error(`Not a PNG, JPEG, WEBP or GIF file (starts with ${data.subarray(0, 12).toString('hex')})`);
+	return found;
 }
 
 export const EDIT_NODE_TYPE = 'n8n-nodes-create-image.editImage';

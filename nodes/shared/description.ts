@@ -435,7 +435,7 @@ export const imageOptions: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to retry a request that timed out or lost its connection after it was sent. The provider may already have made and billed those images, so a retry may pay for them twice. Off: such an item fails and says so.',
+			'Whether to retry a request that timed out, lost its connection after it was sent, or got a gateway timeout (504, 524). The provider may already have made and billed those images, so a retry may pay for them twice. Off: such an item fails and says so.',
 	},
 	...perModelCopies(
 		{

@@ -8,7 +8,6 @@ export interface FileType {
 const BY_FORMAT: Record<string, FileType> = {
 	png: { mimeType: 'image/png', extension: 'png' },
 	jpeg: { mimeType: 'image/jpeg', extension: 'jpg' },
-	jpg: { mimeType: 'image/jpeg', extension: 'jpg' },
 	webp: { mimeType: 'image/webp', extension: 'webp' },
 	gif: { mimeType: 'image/gif', extension: 'gif' },
 	svg: { mimeType: 'image/svg+xml', extension: 'svg' },
@@ -17,9 +16,19 @@ const BY_FORMAT: Record<string, FileType> = {
 const startsWith = (data: Buffer, bytes: number[], offset = 0) =>
 	data.length >= offset + bytes.length && bytes.every((byte, i) => data[offset + i] === byte);
 
+/** How far into a file the root `<svg` element is looked for. */
+const SVG_HEAD_BYTES = 4096;
+/**
+ * An SVG file's start: before its root element only what XML allows there (a byte order mark,
+ * white space, an XML declaration, comments, processing instructions, a DOCTYPE with or
+ * without an internal subset). One character of white space per step: no nested repetition.
+ */
+const SVG_START = /^\uFEFF?(?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(?:\[[\s\S]*?\])?\s*>)*<svg[\s>/]/i;
+
 /**
  * The image type the bytes themselves say they are (PNG, JPEG, WEBP, GIF signatures; SVG by its
- * opening tag), or undefined when they are no image of these types (an HTML page, JSON, nothing).
+ * root element, after what XML allows before it), or undefined when they are no image of these
+ * types (an HTML page, JSON, nothing).
  */
 export function imageTypeOf(data: Buffer): FileType | undefined {
 	if (startsWith(data, [0x89, 0x50, 0x4e, 0x47])) return BY_FORMAT.png;
@@ -28,18 +37,8 @@ export function imageTypeOf(data: Buffer): FileType | undefined {
 		return BY_FORMAT.webp;
 	}
 	if (startsWith(data, [0x47, 0x49, 0x46, 0x38])) return BY_FORMAT.gif;
-	const head = data.subarray(0, 256).toString('utf8').trimStart();
-	if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return BY_FORMAT.svg;
+	if (SVG_START.test(data.subarray(0, SVG_HEAD_BYTES).toString('utf8'))) return BY_FORMAT.svg;
 	return undefined;
-}
-
-/** The type the bytes say they are; else the declared content type; else the requested format. */
-export function detectFileType(data: Buffer, contentType?: string, requestedFormat?: string): FileType {
-	const fromBytes = imageTypeOf(data);
-	if (fromBytes) return fromBytes;
-	const declared = contentType?.split(';')[0].trim().toLowerCase();
-	const byContentType = Object.values(BY_FORMAT).find((type) => type.mimeType === declared);
-	return byContentType ?? BY_FORMAT[requestedFormat ?? ''] ?? BY_FORMAT.png;
 }
 
 /**

@@ -137,7 +137,25 @@ export function readNumber(ctx: IExecuteFunctions, itemIndex: number, label: str
 	throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not a number; enter a number, or an expression that gives one (e.g. {{ $json.count }})`);
 }
 
-function boundedInteger(
+/**
+ * Reads a yes/no option of one item as n8n hands it over: a boolean, or the text an expression
+ * made of one ("true", " false "). Returns undefined when the option is unset (undefined, null,
+ * empty or blank text). Throws ItemInputError naming the item and the field for anything else.
+ */
+export function readBoolean(ctx: IExecuteFunctions, itemIndex: number, label: string, value: unknown): boolean | undefined {
+	if (value === undefined || value === null || typeof value === 'boolean') return value ?? undefined;
+	const text = typeof value === 'string' ? value.trim() : undefined;
+	if (text === '') return undefined;
+	if (text === 'true' || text === 'false') return text === 'true';
+	throw inputError(ctx, itemIndex, label, `${JSON.stringify(value)} is not accepted; expected true or false`);
+}
+
+/**
+ * Reads a whole-number option of one item (readNumber: numeric text too): `fallback` when unset.
+ * Throws ItemInputError naming the item and the field when it is not a whole number from `min`
+ * to `max`.
+ */
+export function boundedInteger(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	label: string,
@@ -166,7 +184,7 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 		extraBody: readExtraBody(ctx, itemIndex, options.extraBody),
 		timeout: boundedInteger(ctx, itemIndex, 'Request Timeout', options.timeout, DEFAULT_TIMEOUT_MS, 1000, MAX_TIMEOUT_MS),
 		maxRetries: boundedInteger(ctx, itemIndex, 'Max Retries', options.maxRetries, DEFAULT_MAX_RETRIES, 0, MAX_RETRIES),
-		retryOnUnknownOutcome: options.retryOnUnknownOutcome === true || String(options.retryOnUnknownOutcome).trim() === 'true',
+		retryOnUnknownOutcome: readBoolean(ctx, itemIndex, 'Options › Retry When Outcome Is Unknown', options.retryOnUnknownOutcome) ?? false,
 	};
 	if (!config.binaryPropertyName) {
 		throw inputError(ctx, itemIndex, 'Put Output File in Field', 'is empty; give the name of a binary field, e.g. data');
@@ -185,15 +203,13 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 }
 
 /**
- * Stream as the request wants it: a boolean (an expression may give "true" or "false"), kept only
- * when true (false is the API's default and not sent). Throws ItemInputError for anything else.
+ * Stream as the request wants it: a boolean (readBoolean), kept only when true (false is the
+ * API's default and not sent). Throws ItemInputError for anything else.
  * Partial Images is a numeric option (readNumber); its range and rules are checked in validate.ts.
  */
 function readStreamOption(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig): void {
-	const stream = config.stream as unknown;
-	if (stream === true || stream === 'true') config.stream = true;
-	else if (stream === undefined || stream === false || stream === 'false') delete config.stream;
-	else throw inputError(ctx, itemIndex, `Options › ${OPTION_FIELDS.stream.label}`, `${JSON.stringify(stream)} is not accepted; expected true or false`);
+	if (readBoolean(ctx, itemIndex, `Options › ${OPTION_FIELDS.stream.label}`, config.stream) === true) config.stream = true;
+	else delete config.stream;
 }
 
 /** The node-wide concurrency (read once, from the first item). */

@@ -118,7 +118,7 @@ async function runItem(
 	const perRequest = await allOrFirstError(plan.bodies, settings, async (body): Promise<MadeImage[]> => {
 		const { answer, receivedAt } = await send(body);
 		if (answer.status >= 400) {
-			throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts, answer.refusedWaitMs, endpoint.kind);
+			throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts, answer, endpoint.kind);
 		}
 		return await imagesFromAnswer(ctx, config, answer, receivedAt, settings, endpoint);
 	});

@@ -16,6 +16,8 @@ import {
 } from 'n8n-workflow';
 
 import { imageDimensions } from './dimensions';
+import { boundedInteger } from './parameters';
+import { throwIfAborted } from './transport/limiter';
 
 /** Longest revised prompt handed to the model (the API's can be a page long). */
 export const REVISED_PROMPT_MAX = 300;
@@ -99,6 +101,17 @@ interface LinkSettings {
 	minutes: number;
 }
 
+/**
+ * Image Link for the Agent and its minutes (numeric text from an expression too; unset: the
+ * default). Throws ItemInputError for minutes that are not a whole number from 1 to
+ * MAX_LINK_MINUTES: a link must never live longer than asked.
+ */
+function readLinkSettings(ctx: IExecuteFunctions): LinkSettings {
+	const mode = ctx.getNodeParameter('imageLinkForAgent', 0, 'none') as LinkSettings['mode'];
+	const value = mode === 'signedUrl' ? ctx.getNodeParameter('imageLinkMinutes', 0, DEFAULT_LINK_MINUTES) : undefined;
+	return { mode, minutes: boundedInteger(ctx, 0, 'Link Valid For (Minutes)', value, DEFAULT_LINK_MINUTES, 1, MAX_LINK_MINUTES) };
+}
+
 /** The short JSON the model gets for one image item; the item keeps its binary. */
 async function describeImage(
 	ctx: IExecuteFunctions,
@@ -153,16 +166,22 @@ function shortError(ctx: IExecuteFunctions, error: Error & { description?: strin
  * REVISED_PROMPT_MAX characters, the provider's URL or a signed link when asked, and a note
  * that the file went to the workflow), never base64; the binary stays on the item. A failure
  * becomes one item `{ error }` with a short, model-readable message (what was wrong, what is
- * accepted); it is thrown only when the node's On Error is explicitly Stop Workflow.
+ * accepted); it is thrown only when the node's On Error is explicitly Stop Workflow, or when
+ * the execution was stopped (the node's own cancel error).
  */
 export async function runAsTool(
 	ctx: IExecuteFunctions,
 	run: () => Promise<INodeExecutionData[][]>,
 ): Promise<INodeExecutionData[][]> {
 	let results: INodeExecutionData[];
+	let link: LinkSettings;
 	try {
+		// Read first: a link setting that is wrong is refused before any image is paid for.
+		link = readLinkSettings(ctx);
 		[results] = await run();
 	} catch (error) {
+		// A stopped execution is no failed call to hand back to the model: the node stops too.
+		throwIfAborted(ctx.getExecutionCancelSignal());
 		const short = shortError(ctx, error as Error);
 		// n8n 2.41 hands a failed tool's message to the model and lets the agent go on unless the
 		// node's On Error is Stop Workflow; n8n 1.x stops the workflow. An error item does the
@@ -170,13 +189,6 @@ export async function runAsTool(
 		if (ctx.getNode().onError === 'stopWorkflow') throw short;
 		return [[{ json: { error: short.message }, error: short, pairedItem: { item: 0 } }]];
 	}
-	const link: LinkSettings = {
-		mode: ctx.getNodeParameter('imageLinkForAgent', 0, 'none') as LinkSettings['mode'],
-		minutes: Math.min(
-			MAX_LINK_MINUTES,
-			Math.max(1, Number(ctx.getNodeParameter('imageLinkMinutes', 0, DEFAULT_LINK_MINUTES)) || DEFAULT_LINK_MINUTES),
-		),
-	};
 	const items: INodeExecutionData[] = [];
 	for (const item of results) {
 		if (item.error || typeof item.json.error === 'string') {

@@ -14,6 +14,9 @@
  *   [lie:text-200]        HTTP 200 with plain text
  *   [lie:created=N]       `created` set to N (e.g. 1764428076000, in ms); =null, ="soon" also work
  *   [lie:not-found-local] 404 {"error": "model '<model>' not found"}, a local server's (Ollama's) words
+ *   [lie:svg-prolog]      each image (an SVG): its text after an XML declaration, a comment and a
+ *                         DOCTYPE, as SVG files written by a model or a tool often begin (no lie:
+ *                         still an SVG file)
  *
  * Several tags may be combined; the answer-replacing ones (error-200, html-200, text-200,
  * not-found-local) win over the image ones.
@@ -25,6 +28,10 @@ export const RELAY_QUOTA_ERROR = {
 export const SIGN_IN_PAGE =
 	'<!DOCTYPE html><html><head><title>Sign in - Gateway</title></head><body><h1>Sign in to continue</h1><form action="/login"></form></body></html>';
 export const PLAIN_TEXT_200 = 'upstream connect error or disconnect/reset before headers';
+export const SVG_PROLOG =
+	'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' +
+	'<!-- Written by the SVG author model: a flat illustration in three colours, simple shapes, no text, scaled to its view box. -->\n' +
+	'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n';
 export const FILE_JSON_ERROR = { error: { code: 'AuthenticationFailed', message: 'Signature expired' } };
 
 const LIE_RE = /\[lie:([a-z0-9-]+)(?:=([^\]]*))?\]/g;
@@ -83,6 +90,9 @@ export function applyLies(
 			entry.b64_json = names.has('b64-null-url') ? null : '';
 		} else if (names.has('b64-empty')) {
 			entry.b64_json = '';
+			delete entry.url;
+		} else if (names.has('svg-prolog')) {
+			entry.b64_json = Buffer.from(SVG_PROLOG + Buffer.from(image.b64, 'base64').toString('utf8')).toString('base64');
 			delete entry.url;
 		} else if (names.has('data-url')) {
 			entry.b64_json = `data:${image.contentType};base64,${image.b64}`;

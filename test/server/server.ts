@@ -871,6 +871,11 @@ export class ImageServerImpl implements ImageServer {
 			ctx.rec.eventsSent = ++sent;
 		}
 		if (plan.after?.then === 'stall') return;
+		if (plan.after?.then === 'ping') {
+			// Comments only, never another event, for as long as the client stays.
+			while (await this.sleep(Math.max(plan.gapMs, 100), res)) res.write(': keep-alive\n\n');
+			return;
+		}
 		if (plan.after?.then === 'error') {
 			if (!(await this.sleep(plan.gapMs, res))) return;
 			const error = { type: 'server_error', code: 'image_generation_failed', message: 'The image could not be generated. Please try again.', param: null };

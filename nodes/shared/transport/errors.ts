@@ -2,7 +2,8 @@ import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 import { findModelFamily, isRetired } from '../models';
 import type { Endpoint } from './endpoint';
-import { MAX_HONOURED_WAIT_MS } from './retry';
+import type { ApiAnswer } from './http';
+import { MAX_HONOURED_WAIT_MS, unknownOutcomeNote } from './retry';
 
 /** What an error answer says, whatever its shape (OpenAI, Azure, FastAPI, plain text, HTML). */
 export interface ApiErrorDetails {
@@ -127,16 +128,18 @@ export function buildApiError(
 	body: unknown,
 	model: string,
 	attempts: number,
-	refusedWaitMs?: number,
+	notes: Pick<ApiAnswer, 'refusedWaitMs' | 'outcomeUnknown'> = {},
 	server?: Endpoint['kind'],
 ): NodeApiError {
+	const { refusedWaitMs, outcomeUnknown } = notes;
 	const details = describeApiError(body, status);
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
 	const waitNote =
 		refusedWaitMs === undefined
 			? ''
 			: ` (the provider asks to wait ${Math.round(refusedWaitMs / 1000)} s, longer than the ${MAX_HONOURED_WAIT_MS / 60_000} minutes this node waits)`;
-	const message = `${apiErrorMessage(details, status, model, server)}${attemptsNote}${waitNote}`;
+	const billingNote = outcomeUnknown ? unknownOutcomeNote(outcomeUnknown.retryHeldBack) : '';
+	const message = `${apiErrorMessage(details, status, model, server)}${attemptsNote}${waitNote}${billingNote}`;
 	const descriptionParts = [
 		`HTTP ${status}`,
 		details.type && `type: ${details.type}`,

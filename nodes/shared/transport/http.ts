@@ -19,6 +19,8 @@ import {
 	isRetryableConnectionError,
 	isRetryableStatus,
 	isUnknownOutcome,
+	isUnknownOutcomeStatus,
+	unknownOutcomeNote,
 	MAX_HONOURED_WAIT_MS,
 	providerWaitMs,
 	type Headers,
@@ -36,6 +38,11 @@ export interface ApiAnswer {
 	attempts: number;
 	/** Set when the provider asked for a wait longer than the node sits out. */
 	refusedWaitMs?: number;
+	/**
+	 * Set for a gateway timeout (504, 524) to a POST: the provider may have made and billed the
+	 * images. `retryHeldBack` when a retry was withheld because Retry When Outcome Is Unknown is off.
+	 */
+	outcomeUnknown?: { retryHeldBack: boolean };
 }
 
 export interface SendSettings {
@@ -116,11 +123,7 @@ function connectionError(
 					? `The connection to ${endpoint.origin} was lost before its answer arrived: ${reason}`
 					: `Could not reach ${endpoint.origin}: ${reason}`;
 	const attemptsNote = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-	const billingNote = !billing?.outcomeUnknown
-		? ''
-		: billing.retryHeldBack
-			? '. The request may have been completed and billed, so it was not sent again; to retry it anyway (and maybe pay twice), turn on Options › Retry When Outcome Is Unknown'
-			: '. The request may have been completed and billed';
+	const billingNote = billing?.outcomeUnknown ? unknownOutcomeNote(billing.retryHeldBack) : '';
 	// The code stays out of the error response: n8n would swap the message for a generic one.
 	const apiError = new NodeApiError(
 		ctx.getNode(),
@@ -243,7 +246,11 @@ export async function sendApiRequest(
 			limiter.onSuccess();
 			return answer;
 		}
-		if (attempt > maxRetries || !isRetryableStatus(answer.status, describeApiError(answer.body, answer.status).code)) {
+		const retryable = attempt <= maxRetries && isRetryableStatus(answer.status, describeApiError(answer.body, answer.status).code);
+		if (request.method === 'POST' && isUnknownOutcomeStatus(answer.status)) {
+			const retryHeldBack = retryable && !settings.retryOnUnknownOutcome;
+			if (!retryable || retryHeldBack) return { ...answer, outcomeUnknown: { retryHeldBack } };
+		} else if (!retryable) {
 			return answer;
 		}
 		const wait = retryWait(answer.headers, attempt);

@@ -53,7 +53,7 @@ export class AdaptiveLimiter {
 	private active = 0;
 	private pausedUntil = 0;
 	private successes = 0;
-	private readonly waiters: Array<{ wake: () => void; gone: boolean }> = [];
+	private readonly waiters: Array<{ wake: () => void; gone: boolean; woken: boolean }> = [];
 
 	constructor(
 		readonly maxConcurrency: number,
@@ -125,14 +125,18 @@ export class AdaptiveLimiter {
 
 	/** Waits for a freed slot; a waiter whose signal aborts leaves, and its wake goes to the next. */
 	private async waitForWake(signal: AbortSignal | undefined): Promise<void> {
-		const waiter = { wake: () => {}, gone: false };
+		const waiter = { wake: () => {}, gone: false, woken: false };
 		const woken = new Promise<void>((resolve) => (waiter.wake = resolve));
 		this.waiters.push(waiter);
 		if (!signal) return await woken;
+		let stopped = true;
 		try {
 			await Promise.race([woken, whenAborted(signal)]);
+			stopped = false;
 		} finally {
 			waiter.gone = true;
+			// Woken in the same moment as stopped: the slot it was handed goes to the next waiter.
+			if (stopped && waiter.woken) this.wakeOne();
 		}
 	}
 
@@ -143,7 +147,10 @@ export class AdaptiveLimiter {
 
 	private wakeOne(): void {
 		for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
-			if (!waiter.gone) return waiter.wake();
+			if (!waiter.gone) {
+				waiter.woken = true;
+				return waiter.wake();
+			}
 		}
 	}
 }

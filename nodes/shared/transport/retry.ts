@@ -34,6 +34,25 @@ export function isUnknownOutcome(code: string | undefined, message: string): boo
 	return !NOT_SENT_MESSAGE.test(message);
 }
 
+/**
+ * Gateway timeouts: a proxy in front of the provider gave up waiting for its answer, and the
+ * provider may still have made and billed the images (504 Gateway Timeout, RFC 9110 §15.6.5;
+ * 524 A Timeout Occurred, Cloudflare's). The same unknown outcome as the node's own timeout.
+ */
+const UNKNOWN_OUTCOME_STATUSES = [504, 524];
+
+/** Whether an HTTP answer to a POST leaves it unknown if the work was done (see UNKNOWN_OUTCOME_STATUSES). */
+export function isUnknownOutcomeStatus(status: number): boolean {
+	return UNKNOWN_OUTCOME_STATUSES.includes(status);
+}
+
+/** The sentence every unknown-outcome failure ends with; `retryHeldBack` when a retry was withheld. */
+export function unknownOutcomeNote(retryHeldBack: boolean): string {
+	return retryHeldBack
+		? '. The request may have been completed and billed, so it was not sent again; to retry it anyway (and maybe pay twice), turn on Options › Retry When Outcome Is Unknown'
+		: '. The request may have been completed and billed';
+}
+
 export type Headers = Record<string, string | string[] | undefined>;
 
 export function header(headers: Headers | undefined, name: string): string | undefined {

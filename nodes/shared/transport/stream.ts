@@ -14,7 +14,8 @@
  * headers). Once the stream is open, this reader bounds each silence by the same number of
  * milliseconds itself, with n8n-workflow's sleep re-armed from the last chunk (not a timer per
  * chunk), so that the rule holds on every transport: a stream that keeps sending is never cut,
- * a silent one is. axios 1.18 hands the body over wrapped (Readable.from, for its size limit):
+ * a silent one is. In an event stream only bytes of events count: comment lines and blank lines
+ * (a relay's `: keep-alive`, sent while its upstream may be long gone) are silence. axios 1.18 hands the body over wrapped (Readable.from, for its size limit):
  * the socket is out of reach, and destroying the body takes effect at its next chunk, so a read
  * that is stopped returns at once instead of waiting for the teardown.
  */
@@ -86,18 +87,27 @@ class EventSplitter {
 	private line: Buffer[] = [];
 	private data: Buffer[] = [];
 	private event?: string;
+	/** Whether the last chunk pushed held bytes of an event's lines, not only comments and blank lines. */
+	carried = false;
 
 	push(chunk: Buffer): SseEvent[] {
 		const events: SseEvent[] = [];
+		this.carried = false;
 		let start = 0;
 		for (let end = chunk.indexOf(LF); end !== -1; end = chunk.indexOf(LF, start)) {
-			this.line.push(chunk.subarray(start, end));
+			this.add(chunk.subarray(start, end));
 			const event = this.endLine();
 			if (event) events.push(event);
 			start = end + 1;
 		}
-		if (start < chunk.length) this.line.push(chunk.subarray(start));
+		if (start < chunk.length) this.add(chunk.subarray(start));
 		return events;
+	}
+
+	private add(part: Buffer): void {
+		this.line.push(part);
+		const blank = part.length === 0 || (part.length === 1 && part[0] === CR);
+		if (!blank && this.line[0][0] !== COLON) this.carried = true;
 	}
 
 	/** An event left without its closing blank line when the stream ended. */
@@ -138,7 +148,7 @@ const isEventStream = (headers: Headers) => /^text\/event-stream\b/i.test(header
  * does). `next()` gives the next chunk, or undefined at the end.
  */
 class GuardedRead {
-	/** When the last chunk came (Date.now()). */
+	/** When the last chunk that counts came (Date.now()): see heard(). */
 	private lastChunkAt = Date.now();
 	private readonly iterator: AsyncIterator<Buffer>;
 	private readonly over = new AbortController();
@@ -172,12 +182,17 @@ class GuardedRead {
 		return Date.now() - this.lastChunkAt >= this.idleTimeoutMs - SILENCE_SLACK_MS;
 	}
 
+	/** The next chunk, or undefined at the end. Only heard() ends a silence. */
 	async next(): Promise<Buffer | undefined> {
 		const pending = this.iterator.next();
 		pending.catch(() => undefined);
 		const result = await Promise.race([pending, this.stopped]);
-		this.lastChunkAt = Date.now();
 		return result.done ? undefined : result.value;
+	}
+
+	/** Something that counts arrived: the silence starts again from now. */
+	heard(): void {
+		this.lastChunkAt = Date.now();
 	}
 
 	/** Ends the watch; a body not read to its end is torn down (its socket closes when it can). */
@@ -219,8 +234,8 @@ const SILENCE_SLACK_MS = 250;
  * gives its events (`read: 'images'`: each event's images decoded in place, no base64 string
  * kept; `'json'`: each event parsed whole, for Raw Response). Any other answer (an error status,
  * or a server that ignores `stream`) is read whole and parsed as without streaming.
- * A silence longer than `idleTimeoutMs` (ms) between chunks ends the read, however long the whole
- * stream lasts; `signal` (cancel, or a failing sibling request) ends it too. Throws StreamFailure
+ * A silence longer than `idleTimeoutMs` (ms) between chunks (of an event stream: chunks that
+ * hold more than comments and blank lines) ends the read, however long the whole stream lasts; `signal` (cancel, or a failing sibling request) ends it too. Throws StreamFailure
  * for a silent stream or one that ends with neither a completed nor an error event; the
  * stream's own error (or the signal's reason) otherwise.
  */
@@ -248,7 +263,10 @@ async function readBody(
 ): Promise<StreamedAnswer> {
 	if (statusCode >= 400 || !isEventStream(headers)) {
 		const chunks: Buffer[] = [];
-		for (let chunk = await reader.next(); chunk; chunk = await reader.next()) chunks.push(chunk);
+		for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
+			reader.heard();
+			chunks.push(chunk);
+		}
 		const bytes = Buffer.concat(chunks);
 		return read === 'images' ? parseImageAnswer(bytes) : { body: parseAnswerText(bytes) };
 	}
@@ -275,6 +293,7 @@ async function readEvents(reader: GuardedRead, read: 'json' | 'images'): Promise
 	let over = false;
 	for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
 		over = splitter.push(chunk).some(take);
+		if (splitter.carried) reader.heard();
 		if (over) break;
 	}
 	const last = over ? undefined : splitter.end();
@@ -310,7 +329,7 @@ export function imageEventAnswers(
 	for (const event of answer.events ?? []) {
 		const kind = eventKind(event.body);
 		if (kind === 'error') {
-			const error = buildApiError(node, itemIndex, answer.status, event.body, model, answer.attempts, undefined, server);
+			const error = buildApiError(node, itemIndex, answer.status, event.body, model, answer.attempts, {}, server);
 			error.description = `${error.description}, sent as an error event in the answer's event stream`;
 			throw error;
 		}
