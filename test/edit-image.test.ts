@@ -301,12 +301,12 @@ describe('checked before any request, for every item first', () => {
 			/\[item 0\] Images: "data" is a GIF file; accepted: PNG, WEBP, JPEG/,
 		],
 		[
-			'an SVG input (as Create Image makes with SVG output), its root element past the first bytes',
+			'an SVG input (as Create Image makes with SVG output), its root element after a long prolog',
 			async () => ({
 				json: { prompt: 'p' },
 				binary: {
 					data: file(
-						Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'),
+						Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<!-- ' + 'Drawn for the catalogue. '.repeat(20) + '-->\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'),
 						'image/svg+xml',
 						'drawing.svg',
 					),

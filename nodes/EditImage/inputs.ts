@@ -6,7 +6,7 @@
  */
 import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
 
-import { imageTypeOf } from '../shared/files';
+import { imageTypeOf, SVG_HEAD_BYTES } from '../shared/files';
 import { inputError } from '../shared/parameters';
 import type { PartSource } from '../shared/transport/multipart';
 
@@ -26,8 +26,8 @@ export interface FileRule {
 	maxBytes: number;
 }
 
-/** Enough of a file to tell its type (imageTypeOf looks for an SVG's root element in the first 256 bytes). */
-const HEAD_BYTES = 256;
+/** Enough of a file to tell its type as imageTypeOf does (an SVG's root element may come after a prolog). */
+const HEAD_BYTES = SVG_HEAD_BYTES;
 
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
 
@@ -103,7 +103,7 @@ export async function readInputFile(ctx: IExecuteFunctions, itemIndex: number, f
 	const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 	const { size, head } = binary.id
 		? await storedFile(ctx, binary as IBinaryData & { id: string })
-		: { size: base64Size(binary.data), head: Buffer.from(binary.data.slice(0, (HEAD_BYTES / 3) * 4), 'base64') };
+		: { size: base64Size(binary.data), head: Buffer.from(binary.data.slice(0, Math.ceil(HEAD_BYTES / 3) * 4), 'base64') };
 
 	const accepted = rule.formats.map((format) => format.toUpperCase()).join(', ');
 	const type = imageTypeOf(head);
