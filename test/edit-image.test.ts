@@ -113,6 +113,19 @@ describe('requests', () => {
 		const bytes = await binaryBuffer(run.result[0], 'data');
 		expect(close(await centre(bytes), negated({ r: 30, g: 60, b: 220 }))).toBe(true);
 	});
+	test('a binary without a file name is sent as FIELD.EXT, the extension of its type by its bytes', async () => {
+		const run = await runWorkflow({
+			nodes: [editImageNode({ images: 'photo' })],
+			connections: {},
+			startNode: EDIT_NODE,
+			input: [{ json: { prompt: 'p' }, binary: { photo: { data: greenJpeg.toString('base64'), mimeType: 'application/octet-stream' } } }],
+			credentials: openAiCredentials(server),
+		});
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].files).toEqual([{ name: 'image', fileName: 'photo.jpg', contentType: 'image/jpeg', size: greenJpeg.length }]);
+	});
+
 	test('a file name with colons, quotes and non-ASCII letters reaches the API whole (quotes percent-encoded, as browsers send them)', async () => {
 		const rows = [{ json: { prompt: 'p' }, binary: { data: file(redPng, 'image/png', 'Café 18:30 "final".png') } }];
 		const run = await runEditImage(server, rows);
