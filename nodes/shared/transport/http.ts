@@ -200,7 +200,8 @@ export async function sendApiRequest(
 			// The key goes to the API's host only, never to a host it redirects to.
 			sendCredentialsOnCrossOriginRedirect: false,
 		};
-		let response: FullResponse;
+		let response: FullResponse | undefined;
+		let failureWait = 0;
 		try {
 			response = await limiter.run(async () => {
 				// Encoded inside the slot and per attempt: a waiting request holds no file in memory.
@@ -231,7 +232,14 @@ export async function sendApiRequest(
 					retryHeldBack: retryHeldBack && attempt <= maxRetries && isRetryableConnectionError(code, message),
 				});
 			}
-			await abortableSleep(backoffMs(attempt - 1), signal);
+			failureWait = backoffMs(attempt - 1);
+		} finally {
+			// An encoded form is not held through a wait (nor by the failed attempt's error, which
+			// is out of scope below): the next attempt encodes it again inside its slot.
+			options.body = undefined;
+		}
+		if (response === undefined) {
+			await abortableSleep(failureWait, signal);
 			continue;
 		}
 		const answer: ApiAnswer = {
