@@ -16,8 +16,8 @@ const BY_FORMAT: Record<string, FileType> = {
 const startsWith = (data: Buffer, bytes: number[], offset = 0) =>
 	data.length >= offset + bytes.length && bytes.every((byte, i) => data[offset + i] === byte);
 
-/** How far into a file the root `<svg` element is looked for. */
-const SVG_HEAD_BYTES = 4096;
+/** How far into a file the root `<svg` element is looked for: the most imageTypeOf reads. */
+export const SVG_HEAD_BYTES = 4096;
 /**
  * An SVG file's start: before its root element only what XML allows there (a byte order mark,
  * white space, an XML declaration, comments, processing instructions, a DOCTYPE with or
