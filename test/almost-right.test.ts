@@ -171,7 +171,7 @@ describe('2. numbers typed into expressions arrive as text', () => {
 
 	test('Concurrency as text that is not a number is refused before sending', async () => {
 		const run = await runCreateImage(server, [{ prompt: 'fine' }], { options: { concurrency: '={{ "lots" }}' } });
-		expect(run.error?.message).toMatch(/^\[item 0\] Concurrency: "lots" is not a number/);
+		expect(run.error?.message).toMatch(/^Options › Concurrency: "lots" is not a number/);
 		expect(generations(server)).toHaveLength(0);
 	});
 });

@@ -3,12 +3,16 @@
  * on loopback, which checks POST /images/edits as the API does (multipart parts, files, sizes,
  * per model) and answers the first image recoloured (negated) at the requested size.
  */
+import { writeFile } from 'fs/promises';
+
+import { Container } from '@n8n/di';
+import { BinaryDataService } from 'n8n-core';
 import sharp from 'sharp';
 
 import { editingModels } from '../nodes/EditImage/request';
 
 import { startImageServer, type ImageServer } from './server';
-import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
+import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow, setBinaryDataMode } from './helpers/engine';
 import {
 	createImageNode,
 	EDIT_NODE,
@@ -112,6 +116,26 @@ describe('requests', () => {
 		const bytes = await binaryBuffer(run.result[0], 'data');
 		expect(close(await centre(bytes), negated({ r: 30, g: 60, b: 220 }))).toBe(true);
 	});
+	test('a binary without a file name is sent as FIELD.EXT, the extension of its type by its bytes', async () => {
+		const run = await runWorkflow({
+			nodes: [editImageNode({ images: 'photo' })],
+			connections: {},
+			startNode: EDIT_NODE,
+			input: [{ json: { prompt: 'p' }, binary: { photo: { data: greenJpeg.toString('base64'), mimeType: 'application/octet-stream' } } }],
+			credentials: openAiCredentials(server),
+		});
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].files).toEqual([{ name: 'image', fileName: 'photo.jpg', contentType: 'image/jpeg', size: greenJpeg.length }]);
+	});
+
+	test('a file name with colons, quotes and non-ASCII letters reaches the API whole (quotes percent-encoded, as browsers send them)', async () => {
+		const rows = [{ json: { prompt: 'p' }, binary: { data: file(redPng, 'image/png', 'Café 18:30 "final".png') } }];
+		const run = await runEditImage(server, rows);
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].files).toEqual([{ name: 'image', fileName: 'Café 18:30 %22final%22.png', contentType: 'image/png', size: redPng.length }]);
+	});
 });
 
 describe('mask, markup, input fidelity', () => {
@@ -144,6 +168,15 @@ describe('mask, markup, input fidelity', () => {
 			['markup', 'arrows.png', 'image/png'],
 		]);
 		expect(request.body).toMatchObject({ model: 'gpt-image-2.5-flare', quality: 'xhigh' });
+	});
+
+	test('markup without a transparent pixel (an opaque PNG with an alpha channel) is refused by the API and shown on the item', async () => {
+		const opaque = await sharp({ create: { width: 1024, height: 1024, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 1 } } }).png().toBuffer();
+		const rows = [{ json: { prompt: 'follow the arrows' }, binary: { data: file(redPng, 'image/png', 'photo.png'), arrows: file(opaque, 'image/png', 'arrows.png') } }];
+		const run = await runEditImage(server, rows, { model: 'gpt-image-2.5-flare', options: { markup: 'arrows', maxRetries: 0 }, onError: 'continueRegularOutput' });
+
+		expect(edits(server)).toHaveLength(1);
+		expect(run.result.map((item) => [item.pairedItem, errorMessage(item)])).toEqual([[{ item: 0 }, expect.stringMatching(/'markup': the image must contain transparent pixels/)]]);
 	});
 
 	test.each([
@@ -282,6 +315,21 @@ describe('checked before any request, for every item first', () => {
 			async () => ({ json: { prompt: 'p' }, binary: { data: file(await picture('gif', RED, 64, 64), 'image/png', 'fake.png') } }),
 			{},
 			/\[item 0\] Images: "data" is a GIF file; accepted: PNG, WEBP, JPEG/,
+		],
+		[
+			'an SVG input (as Create Image makes with SVG output), its root element after a long prolog',
+			async () => ({
+				json: { prompt: 'p' },
+				binary: {
+					data: file(
+						Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<!-- ' + 'Drawn for the catalogue. '.repeat(20) + '-->\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'),
+						'image/svg+xml',
+						'drawing.svg',
+					),
+				},
+			}),
+			{},
+			/\[item 0\] Images: "data" is an SVG file; accepted: PNG, WEBP, JPEG/,
 		],
 		[
 			'an input that is no image at all',
@@ -446,6 +494,41 @@ describe('routes and binary modes', () => {
 		const run = await runEditImage(server, rows, {}, { credentials: openAiCredentials(server, { baseUrl: `${server.url}/v1/` }) });
 		expect(run.error?.message).toBeUndefined();
 		expect(edits(server).map((r) => [r.path, r.headers.authorization])).toEqual([['/v1/images/edits', `Bearer ${server.apiKey}`]]);
+	});
+
+	test('in memory, base64 with line breaks (MIME style, as n8n itself decodes it) is sent as the exact bytes of the file', async () => {
+		const mime = redPng.toString('base64').replace(/.{76}/g, '$&\r\n');
+		const run = await runWorkflow({
+			nodes: [editImageNode()],
+			connections: {},
+			startNode: EDIT_NODE,
+			input: [{ json: { prompt: 'p' }, binary: { data: { data: mime, mimeType: 'image/png', fileName: 'a.png' } } }],
+			credentials: openAiCredentials(server),
+		});
+
+		expect(run.error?.message).toBeUndefined();
+		expect(edits(server)[0].files).toEqual([{ name: 'image', fileName: 'a.png', contentType: 'image/png', size: redPng.length }]);
+		expect(close(await centre(await binaryBuffer(run.outputs(EDIT_NODE)[0][0], 'data')), negated(RED))).toBe(true);
+	});
+
+	test('a stored file that cannot be read when the request is built fails its item as such: not as a lost connection that may have been billed', async () => {
+		await setBinaryDataMode('filesystem');
+		const service = Container.get(BinaryDataService);
+		const stored = await service.store({ type: 'execution', workflowId: 'w', executionId: 'e' }, redPng, { data: '', mimeType: 'image/png', fileName: 'a.png' });
+		// The file changes on disk after n8n stored it (its recorded size stays): the node reads other bytes when it sends.
+		await writeFile(service.getPath(stored.id!), Buffer.concat([redPng, redPng]));
+		const run = await runWorkflow({
+			nodes: [editImageNode()],
+			connections: {},
+			startNode: EDIT_NODE,
+			input: [{ json: { prompt: 'p' }, binary: { data: stored } }],
+			credentials: openAiCredentials(server),
+			binaryDataMode: 'filesystem',
+		});
+
+		expect(run.error?.message).toMatch(/^Could not read the file "a\.png" \(part image\) to send, so nothing was sent: The binary field "data" of item 0 changed/);
+		expect(run.error?.message).not.toMatch(/connection|billed/);
+		expect(edits(server)).toHaveLength(0);
 	});
 
 	test.each(['default', 'filesystem'] as const)('binary data mode %s: inputs read through n8n, the edit written back', async (binaryDataMode) => {

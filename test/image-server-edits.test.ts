@@ -115,6 +115,7 @@ describe('what the API refuses', () => {
 		['markup for gpt-image-2', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['image', await file(), 'a.png'], ['markup', await file(), 'k.png']] as Parts, /'markup' is not supported for model 'gpt-image-2'/],
 		['a GIF named .png', async () => [['prompt', 'p'], ['image', new Blob([await sharp(await png()).gif().toBuffer()], { type: 'image/png' }), 'a.png']] as Parts, /unsupported mimetype/],
 		['dall-e-3', async () => [['prompt', 'p'], ['model', 'dall-e-3'], ['image', await file(), 'a.png']] as Parts, /does not support image edits/],
+		['svg[reasoning][effort] without svg[model] (the reference: an svg object needs its model)', async () => [['prompt', 'p'], ['model', 'gpt-image-2.6-flare'], ['output_format', 'svg'], ['svg[reasoning][effort]', 'low'], ['image', await file(), 'a.png']] as Parts, /Missing required parameter: 'svg.model'/],
 		['a size gpt-image-2 refuses (the generation rules apply)', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['size', '1000x1000'], ['image', await file(), 'a.png']] as Parts, /divisible by 16/],
 	])('%s', async (_name, parts, message) => {
 		const answer = await form(await parts());

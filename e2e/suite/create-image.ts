@@ -39,6 +39,7 @@ const WORKFLOWS = {
 	almostRight: join(FIXTURES, 'almost-right.workflow.json'),
 	streaming: join(FIXTURES, 'streaming.workflow.json'),
 	gif: join(FIXTURES, 'gif.workflow.json'),
+	nodeWide: join(FIXTURES, 'node-wide-continue.workflow.json'),
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
@@ -406,6 +407,27 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 				frame_duration_ms: 120,
 				complexity: 'low',
 			});
+		});
+
+		await checks.check('A node-wide failure (Concurrency 0) under both continue modes: one error item per input item, in order; the input stays off Result', async () => {
+			const { images } = await context();
+			const run = succeeded(await runs.nodeWide);
+			const expected = /^Options › Concurrency: 0 is not accepted; expected a whole number from 1 to \d+$/;
+			const regular = nodeOutput(run, 'Continue', 0);
+			assert.deepEqual(regular.map(paired), [[0], [1]], `Result items: ${summary(regular)}`);
+			for (const [index, item] of regular.entries()) {
+				assert.match((item.json.error as ErrorJson).message, expected);
+				assert.deepEqual(pick(item.json.error, ['itemIndex', 'field']), { itemIndex: index, field: 'Options › Concurrency' });
+				assert.equal(item.json.prompt, undefined, 'the input item is not passed through on Result');
+				assert.equal(item.binary, undefined);
+			}
+			assert.equal(nodeOutput(run, 'Continue', 1).length, 2, 'Configuration items');
+			assert.equal(nodeOutput(run, 'Error Output', 0).length, 0, 'Result items of the error-output node');
+			const failed = nodeOutput(run, 'Error Output', 2);
+			assert.deepEqual(failed.map(paired), [[0], [1]], `error output: ${summary(failed)}`);
+			for (const item of failed) assert.match((item.json.error as ErrorJson).message, expected);
+			assert.equal(nodeOutput(run, 'Error Output', 1).length, 2, 'Configuration items of the error-output node');
+			assert.equal(generations(images, (prompt) => prompt.startsWith('node-wide:'), attemptStarted.nodeWide).length, 0, 'nothing sent');
 		});
 
 		await runEditChecks({

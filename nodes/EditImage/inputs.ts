@@ -6,7 +6,7 @@
  */
 import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
 
-import { imageTypeOf } from '../shared/files';
+import { imageTypeOf, SVG_HEAD_BYTES } from '../shared/files';
 import { inputError } from '../shared/parameters';
 import type { PartSource } from '../shared/transport/multipart';
 
@@ -26,7 +26,8 @@ export interface FileRule {
 	maxBytes: number;
 }
 
-const HEAD_BYTES = 16;
+/** Enough of a file to tell its type as imageTypeOf does (an SVG's root element may come after a prolog). */
+const HEAD_BYTES = SVG_HEAD_BYTES;
 
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
 
@@ -36,6 +37,15 @@ function fieldsOf(binary: Record<string, IBinaryData> | undefined): string {
 	return names.length
 		? `its binary fields: ${names.join(', ')}`
 		: 'it has no binary fields (put a node that outputs files before this one, e.g. Create Image)';
+}
+
+/**
+ * The number of bytes a base64 text decodes to, as n8n decodes it (Buffer, 'base64'). For plain
+ * base64 it is computed from the length; text with line breaks or other characters the decoder
+ * skips (MIME-style base64) is decoded once to count, as Buffer.byteLength would overcount it.
+ */
+function base64Size(data: string): number {
+	return /[^A-Za-z0-9+/=_-]/.test(data) ? Buffer.from(data, 'base64').length : Buffer.byteLength(data, 'base64');
 }
 
 /** Size and first bytes of a stored file (filesystem or database mode). */
@@ -93,13 +103,13 @@ export async function readInputFile(ctx: IExecuteFunctions, itemIndex: number, f
 	const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 	const { size, head } = binary.id
 		? await storedFile(ctx, binary as IBinaryData & { id: string })
-		: { size: Buffer.byteLength(binary.data, 'base64'), head: Buffer.from(binary.data.slice(0, 24), 'base64') };
+		: { size: base64Size(binary.data), head: Buffer.from(binary.data.slice(0, Math.ceil(HEAD_BYTES / 3) * 4), 'base64') };
 
 	const accepted = rule.formats.map((format) => format.toUpperCase()).join(', ');
 	const type = imageTypeOf(head);
 	const format = type && (type.extension === 'jpg' ? 'jpeg' : type.extension);
 	if (!type || !format || !rule.formats.includes(format)) {
-		const what = format ? `a ${format.toUpperCase()} file` : `not an image file the node knows (mime type ${binary.mimeType || 'unknown'})`;
+		const what = format ? `${/^[AEFHILMNORSX]/.test(format.toUpperCase()) ? 'an' : 'a'} ${format.toUpperCase()} file` : `not an image file the node knows (mime type ${binary.mimeType || 'unknown'})`;
 		return fail(`"${field}" is ${what}; accepted: ${accepted}`);
 	}
 	if (!(size > 0)) fail(`"${field}" is empty`);

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { planRequests } from '../shared/body';
 import { EDIT_LIMITS, inputFidelitiesOf, isRetired, OUTPUT_FORMAT_RULES, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
-import { inputError, type ItemConfig } from '../shared/parameters';
+import { inputError, readText, type ItemConfig } from '../shared/parameters';
 import type { ImageOperation } from '../shared/run';
 import { formFields, MultipartBody, type FilePart } from '../shared/transport/multipart';
 import { readInputFile, type InputFile } from './inputs';
@@ -17,20 +17,22 @@ export interface EditInputs {
 
 const INPUT_FIDELITIES = ['high', 'low'];
 
-const text = (value: unknown) => (value === undefined || value === null ? '' : String(value).trim());
-
-/** Reads the item's edit parameters: `images` (comma-separated field names), mask, markup, input fidelity. */
+/**
+ * Reads the item's edit parameters: `images` (comma-separated field names), mask, markup, input
+ * fidelity, each as text (readText). Throws ItemInputError for an object or list.
+ */
 export function readEditInputs(ctx: IExecuteFunctions, itemIndex: number): EditInputs {
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const images = text(ctx.getNodeParameter('images', itemIndex, 'data'))
+	const text = (label: string, value: unknown) => (readText(ctx, itemIndex, label, value) ?? '').trim();
+	const images = text('Images', ctx.getNodeParameter('images', itemIndex, 'data'))
 		.split(',')
 		.map((name) => name.trim())
 		.filter(Boolean);
 	return {
 		images,
-		mask: text(options.mask) || undefined,
-		markup: text(options.markup) || undefined,
-		inputFidelity: text(options.inputFidelity) || undefined,
+		mask: text('Options › Mask', options.mask) || undefined,
+		markup: text('Options › Markup', options.markup) || undefined,
+		inputFidelity: text('Options › Input Fidelity', options.inputFidelity) || undefined,
 	};
 }
 

@@ -290,7 +290,7 @@ export const imageOptions: INodeProperties[] = [
 		type: 'options',
 		options: SVG_REASONING_EFFORTS.map((value) => ({ name: value === 'xhigh' ? 'Extra High' : capitalise(value), value })),
 		default: 'medium',
-		description: 'How much the SVG author reasons (sent as svg.reasoning.effort); which efforts work depends on the author model',
+		description: 'How much the SVG author reasons (sent as svg.reasoning.effort); needs SVG Author Model. Which efforts work depends on the author model.',
 		...forFormatTaking('svgReasoningEffort'),
 	},
 	{

@@ -16,8 +16,8 @@ const BY_FORMAT: Record<string, FileType> = {
 const startsWith = (data: Buffer, bytes: number[], offset = 0) =>
 	data.length >= offset + bytes.length && bytes.every((byte, i) => data[offset + i] === byte);
 
-/** How far into a file the root `<svg` element is looked for. */
-const SVG_HEAD_BYTES = 4096;
+/** How far into a file the root `<svg` element is looked for: the most imageTypeOf reads. */
+export const SVG_HEAD_BYTES = 4096;
 /**
  * An SVG file's start: before its root element only what XML allows there (a byte order mark,
  * white space, an XML declaration, comments, processing instructions, a DOCTYPE with or
@@ -42,8 +42,10 @@ export function imageTypeOf(data: Buffer): FileType | undefined {
 }
 
 /**
- * The file name: the user's (with the extension of the real type added when it has none,
- * and the image index when the item makes several images), else image_ITEM_INDEX.ext.
+ * The file name: the user's, else image_ITEM_INDEX; with the image index added when the item
+ * makes several images. The extension is always the real type's (from the bytes): added when
+ * the user's name has none, and put in place of a user's image extension that names another
+ * type ("photo.png" for a JPEG becomes "photo.jpg"; "photo.jpeg" stays, as it agrees).
  */
 export function fileNameFor(
 	userName: string,
@@ -56,6 +58,7 @@ export function fileNameFor(
 	// Only a known image extension counts as one: "portrait.v2" becomes "portrait.v2.png".
 	const match = /^(.*?)(\.(?:png|jpe?g|webp|gif|svg))?$/i.exec(userName)!;
 	const stem = match[1] || 'image';
-	const extension = match[2] ?? `.${type.extension}`;
+	const agrees = match[2] && BY_FORMAT[match[2].slice(1).toLowerCase().replace('jpg', 'jpeg')]?.extension === type.extension;
+	const extension = agrees ? match[2] : `.${type.extension}`;
 	return imageCount > 1 ? `${stem}_${imageIndex}${extension}` : `${stem}${extension}`;
 }

@@ -92,8 +92,9 @@ function inputError(ctx: IExecuteFunctions, itemIndex: number, field: string, me
 
 function readModel(ctx: IExecuteFunctions, itemIndex: number): string {
 	const raw = ctx.getNodeParameter('model', itemIndex) as INodeParameterResourceLocator | string;
-	const value = typeof raw === 'object' && raw !== null ? raw.value : raw;
-	const model = typeof value === 'string' ? value.trim() : String(value ?? '').trim();
+	// The resource locator holds the ID in `value`; an expression may also give the ID directly.
+	const value = typeof raw === 'object' && raw !== null && ('__rl' in raw || 'mode' in raw) ? raw.value : raw;
+	const model = readText(ctx, itemIndex, 'Model', value)?.trim();
 	if (!model) {
 		throw inputError(ctx, itemIndex, 'Model', 'no model is set; choose one from the list or type its ID (e.g. gpt-image-2)');
 	}
@@ -117,9 +118,12 @@ function readExtraBody(ctx: IExecuteFunctions, itemIndex: number, raw: unknown):
 }
 
 /** Options the panel shows as numbers: their values may still arrive as text from expressions. */
-const NUMERIC_OPTIONS = new Set(imageOptions.filter((option) => option.type === 'number').map((option) => option.name));
+export const NUMERIC_OPTIONS = new Set(imageOptions.filter((option) => option.type === 'number').map((option) => option.name));
 
-const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+/** Yes/no options (readBoolean, in readStreamOption): every other non-numeric option is text (readText). */
+const BOOLEAN_OPTIONS = new Set(imageOptions.filter((option) => option.type === 'boolean').map((option) => option.name));
+
+export const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * Reads one numeric option of one item as n8n hands it over: a number, or the text an expression
@@ -153,6 +157,24 @@ export function readBoolean(ctx: IExecuteFunctions, itemIndex: number, label: st
 }
 
 /**
+ * Reads one text parameter of one item as n8n hands it over (an expression may resolve to
+ * anything): text as it is, a number or boolean as its text (a prompt of 42 is "42").
+ * Returns undefined when unset (undefined or null). Throws ItemInputError naming the item and
+ * the field for an object or array (which would otherwise be sent as "[object Object]" or its
+ * items joined), before any request is sent.
+ */
+export function readText(ctx: IExecuteFunctions, itemIndex: number, label: string, value: unknown): string | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (typeof value === 'string') return value;
+	if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value);
+	const shown = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : JSON.stringify(String(value));
+	const sample = typeof value === 'object' ? ` (${truncate(JSON.stringify(value))})` : '';
+	throw inputError(ctx, itemIndex, label, `got ${shown}${sample}; expected text. If an expression gives it, point it at a text field (e.g. {{ $json.prompt.text }}) or turn it into text (e.g. {{ JSON.stringify($json.prompt) }})`);
+}
+
+const truncate = (text: string, max = 60) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
  * Reads a whole-number option of one item (readNumber: numeric text too): `fallback` when unset.
  * Throws ItemInputError naming the item and the field when it is not a whole number from `min`
  * to `max`.
@@ -179,10 +201,10 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const config: ItemConfig = {
 		model: readModel(ctx, itemIndex),
-		prompt: String(ctx.getNodeParameter('prompt', itemIndex, '') ?? ''),
-		resultFormat: ctx.getNodeParameter('resultFormat', itemIndex, 'images') as ResultFormat,
-		binaryPropertyName: String(options.binaryPropertyName ?? 'data').trim(),
-		fileName: String(options.fileName ?? '').trim(),
+		prompt: readText(ctx, itemIndex, 'Prompt', ctx.getNodeParameter('prompt', itemIndex, '')) ?? '',
+		resultFormat: readResultFormat(ctx, itemIndex),
+		binaryPropertyName: (readText(ctx, itemIndex, 'Options › Put Output File in Field', options.binaryPropertyName) ?? 'data').trim(),
+		fileName: (readText(ctx, itemIndex, 'Options › File Name', options.fileName) ?? '').trim(),
 		extraBody: readExtraBody(ctx, itemIndex, options.extraBody),
 		timeout: boundedInteger(ctx, itemIndex, 'Request Timeout', options.timeout, DEFAULT_TIMEOUT_MS, 1000, MAX_TIMEOUT_MS),
 		maxRetries: boundedInteger(ctx, itemIndex, 'Max Retries', options.maxRetries, DEFAULT_MAX_RETRIES, 0, MAX_RETRIES),
@@ -194,14 +216,26 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 	for (const key of IMAGE_OPTION_KEYS) {
 		const value = options[key];
 		if (value === undefined || value === null || value === '') continue;
+		const label = `Options › ${OPTION_FIELDS[key].label}`;
 		(config as unknown as IDataObject)[key] = NUMERIC_OPTIONS.has(key)
-			? readNumber(ctx, itemIndex, `Options › ${OPTION_FIELDS[key].label}`, value)
-			: typeof value === 'string'
-				? value.trim()
-				: value;
+			? readNumber(ctx, itemIndex, label, value)
+			: BOOLEAN_OPTIONS.has(key)
+				? value
+				: readText(ctx, itemIndex, label, value)?.trim();
 	}
 	readStreamOption(ctx, itemIndex, config);
 	return config;
+}
+
+const RESULT_FORMATS: readonly ResultFormat[] = ['images', 'rawResponse'];
+
+/** Result Format of one item (readText): images or rawResponse; throws ItemInputError for anything else. */
+function readResultFormat(ctx: IExecuteFunctions, itemIndex: number): ResultFormat {
+	const value = (readText(ctx, itemIndex, 'Result Format', ctx.getNodeParameter('resultFormat', itemIndex, 'images')) ?? 'images').trim();
+	if (!RESULT_FORMATS.includes(value as ResultFormat)) {
+		throw inputError(ctx, itemIndex, 'Result Format', `${JSON.stringify(value)} is not accepted; accepted: ${RESULT_FORMATS.join(', ')}`);
+	}
+	return value as ResultFormat;
 }
 
 /**
@@ -214,10 +248,19 @@ function readStreamOption(ctx: IExecuteFunctions, itemIndex: number, config: Ite
 	else delete config.stream;
 }
 
-/** The node-wide concurrency (read once, from the first item). */
+/**
+ * The node-wide concurrency (read once, from the first item). Throws NodeOperationError naming
+ * the field, without an item (it holds for every item) when it is not a whole number from 1 to
+ * MAX_CONCURRENCY.
+ */
 export function readConcurrency(ctx: IExecuteFunctions): number {
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	return boundedInteger(ctx, 0, 'Concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+	try {
+		return boundedInteger(ctx, 0, 'Options › Concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+	} catch (error) {
+		// Not item 0's fault: the setting is the node's, and fails every item alike.
+		throw new NodeOperationError(ctx.getNode(), (error as Error).message.replace(/^\[item 0\] /, ''));
+	}
 }
 
 export { inputError };

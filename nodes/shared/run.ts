@@ -47,6 +47,13 @@ interface ItemPlan {
 
 type ItemOutcome = { items: INodeExecutionData[] } | { error: NodeApiError | NodeOperationError };
 
+/** A node-wide failure as one item's error: the same message and description, that item's index. */
+function nodeWideError(ctx: IExecuteFunctions, error: NodeOperationError, itemIndex: number): NodeOperationError {
+	const copy = new NodeOperationError(ctx.getNode(), error.message, { itemIndex, ...(error.description ? { description: error.description } : {}) });
+	if (error.context.field !== undefined) copy.context.field = error.context.field; // the parameter at fault, for errorItem
+	return copy;
+}
+
 /** Reads and checks every item before anything is sent: bad input costs nothing. */
 async function planItems(
 	ctx: IExecuteFunctions,
@@ -152,7 +159,8 @@ async function allOrFirstError<T, R>(
  * A node's execution, for any operation: every item is one request configuration. Every item is
  * read and checked before anything is sent; items then run in parallel within a shared, adaptive
  * concurrency bound; output keeps input order, then image order.
- * Returns [Result, Configuration]. Throws the first item's error unless the node continues on fail.
+ * Returns [Result, Configuration]. Throws the first item's error unless the node continues on fail;
+ * then a node-wide failure (credential address, Concurrency) is every item's error item.
  */
 export async function runImageOperation(
 	ctx: IExecuteFunctions,
@@ -163,15 +171,25 @@ export async function runImageOperation(
 	if (inputItems.length === 0) return [[], configuration];
 
 	const continueOnFail = ctx.continueOnFail();
-	const authentication = ctx.getNodeParameter('authentication', 0, 'openAiImagesApi') as AuthenticationType;
-	const endpoint = await resolveEndpoint(ctx, authentication);
+	let endpoint: Endpoint;
+	let concurrency: number;
+	try {
+		const authentication = ctx.getNodeParameter('authentication', 0, 'openAiImagesApi') as AuthenticationType;
+		endpoint = await resolveEndpoint(ctx, authentication);
+		concurrency = readConcurrency(ctx);
+	} catch (error) {
+		// Node-wide (the credential's address, Concurrency): every item fails alike, nothing is sent.
+		const nodeError = error instanceof NodeOperationError ? error : new NodeOperationError(ctx.getNode(), error as Error);
+		if (!continueOnFail) throw nodeError;
+		return [inputItems.map((_, itemIndex) => errorItem(itemIndex, nodeWideError(ctx, nodeError, itemIndex))), configuration];
+	}
 	const plans = await planItems(ctx, operation, inputItems.length, endpoint, continueOnFail);
 
 	const cancel = ctx.getExecutionCancelSignal();
 	// Stops new requests once the node is failing anyway (stop-on-error), or when the execution is cancelled.
 	const stop = new AbortController();
 	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
-	const limiter = new AdaptiveLimiter(readConcurrency(ctx), signal);
+	const limiter = new AdaptiveLimiter(concurrency, signal);
 
 	const outcomes = plans.map(async (plan, itemIndex): Promise<ItemOutcome> => {
 		if (plan instanceof NodeOperationError) return { error: plan };

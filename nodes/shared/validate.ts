@@ -15,7 +15,7 @@ import {
 	type ModelFamily,
 	type ModelOption,
 } from './models';
-import { inputError, OPTION_FIELDS, type ImageOptions, type ItemConfig } from './parameters';
+import { inputError, NUMBER_TEXT, NUMERIC_OPTIONS, OPTION_FIELDS, type ImageOptions, type ItemConfig } from './parameters';
 
 /** What the chosen endpoint itself refuses, whatever the model (Azure: no webp). */
 export interface ProviderLimits {
@@ -43,6 +43,7 @@ export function validateItem(
 	const show = (value: unknown) => JSON.stringify(value);
 
 	if (!config.prompt.trim()) fail('prompt', 'is empty; describe the image to make');
+	checkExtraBodyNumbers(ctx, itemIndex, config);
 	// `n` multiplies what is paid for: one set in Extra Body Fields is checked as well.
 	const n = (config.extraBody.n ?? config.n) as number | undefined;
 	const nSource = config.extraBody.n !== undefined ? ' (from Extra Body Fields)' : '';
@@ -120,9 +121,34 @@ export function validateItem(
 type Fail = (field: keyof ImageOptions, message: string) => never;
 
 /**
+ * The numeric API fields of the options (n, output_compression, partial_images, frame_count,
+ * frame_duration_ms) set in Extra Body Fields must be JSON numbers. Extra Body Fields are sent
+ * as written, and the API refuses text where it takes an integer, so text such as "3" is
+ * refused here, saying it is text and how to write it, rather than rewritten behind the user's
+ * back. (The options themselves take numeric text from expressions: readNumber.) null passes,
+ * as the user's own "leave it to the API". Throws ItemInputError.
+ */
+function checkExtraBodyNumbers(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig): void {
+	for (const [key, { apiName }] of Object.entries(OPTION_FIELDS)) {
+		if (!NUMERIC_OPTIONS.has(key)) continue;
+		const value = config.extraBody[apiName];
+		if (value === undefined || value === null || (typeof value === 'number' && Number.isFinite(value))) continue;
+		const numberText = typeof value === 'string' && NUMBER_TEXT.test(value.trim());
+		const example = JSON.stringify({ [apiName]: numberText ? Number(value) : 1 });
+		const what = typeof value === 'string' ? 'is text' : 'is not a number';
+		throw inputError(
+			ctx,
+			itemIndex,
+			`Extra Body Fields (JSON) › ${apiName}`,
+			`${JSON.stringify(value)} ${what}; Extra Body Fields are sent as written and the API takes a number here: write it as a JSON number, without quotes, e.g. ${example}`,
+		);
+	}
+}
+
+/**
  * The checks of complexity, safety identifier, GIF and SVG options that hold for any model
- * (openai 7.59.0 images.d.ts): their values, and that the GIF and SVG options come with their
- * output format.
+ * (openai 7.59.0 images.d.ts): their values, that the GIF and SVG options come with their
+ * output format, and that SVG settings come with an SVG author model.
  */
 function checkNewOptions(config: ItemConfig, fail: Fail): void {
 	const show = (value: unknown) => JSON.stringify(value);
@@ -148,6 +174,16 @@ function checkNewOptions(config: ItemConfig, fail: Fail): void {
 		if (config[option] !== undefined && !formats.includes(format)) {
 			fail(option, `${show(config[option])} is not accepted: it applies only with output format ${formats.join(', ')}, and the output format is ${format}; set Output Format to ${formats.join(', ')}, or remove this option`);
 		}
+	}
+	// The reference (ImageGenerateParams.svg, ImageEditParams.svg): "When model selection is enabled,
+	// supply svg.model. When model selection is disabled, omit this object." An svg object without
+	// a model is never right.
+	if (config.svgReasoningEffort !== undefined && !config.svgModel) {
+		fail('svgReasoningEffort', `${show(config.svgReasoningEffort)} is not accepted without Options › SVG Author Model: the API takes svg settings only together with svg.model; set SVG Author Model, or remove SVG Reasoning Effort`);
+	}
+	const extraSvg = config.extraBody.svg;
+	if (extraSvg !== undefined && extraSvg !== null && (typeof extraSvg !== 'object' || typeof (extraSvg as { model?: unknown }).model !== 'string' || !(extraSvg as { model: string }).model)) {
+		fail('svgModel', `${show(extraSvg)} (svg from Extra Body Fields) is not accepted: the API takes an svg object only with a model, e.g. {"svg": {"model": "gpt-5"}}; add "model", or remove "svg"`);
 	}
 }
 

@@ -167,6 +167,10 @@ export async function validateEdit(form: ParsedForm, opts: ValidateOptions = {})
 		const checked = await checkImage(file, param, ['png'], maxBytes);
 		if (!checked.ok) return checked;
 		if (!checked.hasAlpha) return invalid(`Invalid '${param}': the image must have an alpha channel (transparency).`, param, 'invalid_image');
+		// ImageEditParams.markup: "contain transparent pixels" (an opaque PNG with an alpha channel is not markup).
+		if (param === 'markup' && (await sharp(file.data).stats()).channels[3].min > 0) {
+			return invalid("Invalid 'markup': the image must contain transparent pixels.", param, 'invalid_image');
+		}
 		if (checked.width !== first.width || checked.height !== first.height) {
 			return invalid(
 				`Invalid '${param}': it must have the same dimensions as the first image (${first.width}x${first.height}), but got ${checked.width}x${checked.height}.`,

@@ -42,7 +42,11 @@ export function parseMultipart(body: Buffer, boundary: string): ParsedForm {
 			.subarray(position, headerEnd)
 			.toString('utf8')
 			.split('\r\n')
-			.map((line) => line.split(/:\s*/, 2) as [string, string]);
+			.map((line): [string, string] => {
+				// Split at the first colon only: a parameter value may hold colons (filename="18:30.png").
+				const colon = line.indexOf(':');
+				return colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).trim()];
+			});
 		const header = (name: string) => headers.find(([key]) => key.toLowerCase() === name)?.[1];
 		const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headerEnd + 4);
 		if (next < 0) throw new Error('a part is not closed by a boundary');

@@ -200,11 +200,12 @@ export async function sendApiRequest(
 			// The key goes to the API's host only, never to a host it redirects to.
 			sendCredentialsOnCrossOriginRedirect: false,
 		};
-		let response: FullResponse;
+		let response: FullResponse | undefined;
+		let failureWait = 0;
 		try {
 			response = await limiter.run(async () => {
 				// Encoded inside the slot and per attempt: a waiting request holds no file in memory.
-				if (isEncodedBody(body)) await encodeInto(options, body);
+				if (isEncodedBody(body)) await encodeInto(ctx, settings.itemIndex, options, body);
 				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
 				if (streamed) {
 					const answer = await readStreamedAnswer({ ...full, body: full.body as BodyStream }, read, settings.timeout, signal);
@@ -218,6 +219,9 @@ export async function sendApiRequest(
 			}, signal);
 		} catch (error) {
 			if (signal?.aborted) throw cancelled(ctx, settings.itemIndex);
+			// The body was never sent: not a connection failure, nothing to retry or to have been billed.
+			const notSent = unsentFailure(error);
+			if (notSent) throw notSent;
 			const { code, message } = connectionFailure(error);
 			// A POST that may have been carried out is paid for again if sent again.
 			const outcomeUnknown = request.method === 'POST' && isUnknownOutcome(code, message);
@@ -228,7 +232,14 @@ export async function sendApiRequest(
 					retryHeldBack: retryHeldBack && attempt <= maxRetries && isRetryableConnectionError(code, message),
 				});
 			}
-			await abortableSleep(backoffMs(attempt - 1), signal);
+			failureWait = backoffMs(attempt - 1);
+		} finally {
+			// An encoded form is not held through a wait (nor by the failed attempt's error, which
+			// is out of scope below): the next attempt encodes it again inside its slot.
+			options.body = undefined;
+		}
+		if (response === undefined) {
+			await abortableSleep(failureWait, signal);
 			continue;
 		}
 		const answer: ApiAnswer = {
@@ -256,9 +267,23 @@ export async function sendApiRequest(
 	}
 }
 
-/** Puts an encoded body and its content type into a request's options. */
-async function encodeInto(options: IHttpRequestOptions, source: EncodedBody): Promise<void> {
-	const { body, contentType } = await source.encode();
+/** Failures to build a request body (nothing was sent): not connection failures, never retried. */
+const unsent = new WeakSet<object>();
+
+/** The error itself when it is such a failure. */
+const unsentFailure = (error: unknown) => (error instanceof NodeOperationError && unsent.has(error) ? error : undefined);
+
+/** Puts an encoded body and its content type into a request's options; throws NodeOperationError when it cannot be built. */
+async function encodeInto(ctx: IExecuteFunctions, itemIndex: number, options: IHttpRequestOptions, source: EncodedBody): Promise<void> {
+	let encoded: { body: Buffer; contentType: string };
+	try {
+		encoded = await source.encode();
+	} catch (error) {
+		const failure = new NodeOperationError(ctx.getNode(), (error as Error).message, { itemIndex });
+		unsent.add(failure);
+		throw failure;
+	}
+	const { body, contentType } = encoded;
 	options.body = body;
 	options.headers = { ...options.headers, 'content-type': contentType };
 }

@@ -11,7 +11,7 @@ import type { IDataObject } from 'n8n-workflow';
 export interface PartSource {
 	/** Exact size in bytes. */
 	size: number;
-	/** Writes exactly `size` bytes into `target` at `offset`; throws when the source holds another size. */
+	/** Writes exactly `size` bytes into `target` at `offset`; throws when the source holds another size or cannot be read. */
 	writeInto(target: Buffer, offset: number): Promise<void>;
 }
 
@@ -25,6 +25,7 @@ export interface FilePart {
 
 /** A request body built when it is sent, each attempt anew (the transport sends what `encode` gives). */
 export interface EncodedBody {
+	/** Throws when the body cannot be built (a file cannot be read): then nothing has been sent. */
 	encode(): Promise<{ body: Buffer; contentType: string }>;
 	/** Whether the answer is an event stream (the body asks for `stream: true`). */
 	readonly stream?: boolean;
@@ -75,7 +76,7 @@ export class MultipartBody implements EncodedBody {
 
 	async encode(): Promise<{ body: Buffer; contentType: string }> {
 		const boundary = `----n8nImages${randomBytes(16).toString('hex')}`;
-		const pieces: Array<Buffer | PartSource> = [];
+		const pieces: Array<Buffer | FilePart> = [];
 		for (const [name, value] of this.fields) {
 			pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${quoted(name)}\r\n\r\n${value}\r\n`));
 		}
@@ -85,12 +86,12 @@ export class MultipartBody implements EncodedBody {
 					`--${boundary}\r\nContent-Disposition: form-data; name=${quoted(file.name)}; filename=${quoted(file.fileName)}\r\n` +
 						`Content-Type: ${file.contentType}\r\n\r\n`,
 				),
-				file.source,
+				file,
 				Buffer.from('\r\n'),
 			);
 		}
 		pieces.push(Buffer.from(`--${boundary}--\r\n`));
-		const size = pieces.reduce((total, piece) => total + (Buffer.isBuffer(piece) ? piece.length : piece.size), 0);
+		const size = pieces.reduce((total, piece) => total + (Buffer.isBuffer(piece) ? piece.length : piece.source.size), 0);
 		const body = Buffer.allocUnsafe(size);
 		let offset = 0;
 		for (const piece of pieces) {
@@ -98,10 +99,22 @@ export class MultipartBody implements EncodedBody {
 				piece.copy(body, offset);
 				offset += piece.length;
 			} else {
-				await piece.writeInto(body, offset);
-				offset += piece.size;
+				await writeFile(piece, body, offset);
+				offset += piece.source.size;
 			}
 		}
 		return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 	}
 }
+
+/** Writes a file's bytes into the body; throws, naming the file, when they cannot be read. */
+async function writeFile(file: FilePart, target: Buffer, offset: number): Promise<void> {
+	try {
+		await file.source.writeInto(target, offset);
+	} catch (error) {
+		throw unreadable(file, error as Error);
+	}
+}
+
+const unreadable = (file: FilePart, error: Error) =>
+	new Error(`Could not read the file ${JSON.stringify(file.fileName)} (part ${file.name}) to send, so nothing was sent: ${error.message}`);
