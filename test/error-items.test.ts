@@ -106,3 +106,18 @@ describe.each(MODES)('%s: the failed item', (mode) => {
 		expect(server.requests.filter((r) => r.kind === 'generation')).toHaveLength(1);
 	});
 });
+
+test('a node-wide failure (Concurrency 0): each item holds the message, its own index and the field', async () => {
+	const run = await runCreateImage(server, [{ prompt: 'a' }, { prompt: 'b' }], { options: { concurrency: 0 }, onError: 'continueRegularOutput' });
+	expect(run.result.map((item) => item.json)).toEqual(
+		[0, 1].map((itemIndex) => ({
+			error: {
+				message: expect.stringMatching(/^Options › Concurrency: 0 is not accepted; expected a whole number from 1 to \d+$/),
+				itemIndex,
+				field: 'Options › Concurrency',
+				outcomeUnknown: false,
+			},
+		})),
+	);
+	expect(server.requests).toHaveLength(0);
+});

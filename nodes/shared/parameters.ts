@@ -259,7 +259,9 @@ export function readConcurrency(ctx: IExecuteFunctions): number {
 		return boundedInteger(ctx, 0, 'Options › Concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
 	} catch (error) {
 		// Not item 0's fault: the setting is the node's, and fails every item alike.
-		throw new NodeOperationError(ctx.getNode(), (error as Error).message.replace(/^\[item 0\] /, ''));
+		const nodeError = new NodeOperationError(ctx.getNode(), (error as Error).message.replace(/^\[item 0\] /, ''));
+		nodeError.context.field = (error as NodeOperationError).context?.field; // for the continue modes' error item
+		throw nodeError;
 	}
 }
 
