@@ -7,7 +7,7 @@ import { startImageServer, type ImageServer } from './server';
 import { getImage } from './server/images';
 import { RELAY_QUOTA_ERROR } from './server/lies';
 import { binaryBuffer, runListSearch, testCredential } from './helpers/engine';
-import { createImageNode, generations, imageDimensions, openAiCredentials, runCreateImage } from './workflow';
+import { createImageNode, generations, imageDimensions, openAiCredentials, runCreateImage, errorMessage, itemError } from './workflow';
 import { answerTime } from '../nodes/shared/answerChecks';
 import { apiErrorMessage } from '../nodes/shared/transport/errors';
 import { parseImageAnswer } from '../nodes/shared/transport/answer';
@@ -24,7 +24,6 @@ beforeEach(() => {
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 const files = () => server.requests.filter((r) => r.kind === 'file');
-const errorOf = (item: { error?: unknown }) => item.error as { message: string; description?: string; context?: Record<string, unknown> };
 
 describe('1. a 2xx answer is trusted only for real images', () => {
 	test.each([
@@ -47,7 +46,7 @@ describe('1. a 2xx answer is trusted only for real images', () => {
 		expect(run.status).toBe('success');
 		expect(run.result[0].binary?.data.mimeType).toBe('image/png');
 		expect(run.result[1].binary).toBeUndefined();
-		expect(run.result[1].json.error).toBe('[item 1] Unexpected answer from the API: image 0 of the answer has an empty b64_json and no url: no image was made from it');
+		expect(errorMessage(run.result[1])).toBe('[item 1] Unexpected answer from the API: image 0 of the answer has an empty b64_json and no url: no image was made from it');
 		expect(run.result[1].pairedItem).toEqual({ item: 1 });
 	});
 
@@ -132,7 +131,7 @@ describe('1. a 2xx answer is trusted only for real images', () => {
 		const run = await runCreateImage(server, [{ prompt: `download ${tag}` }], { onError: 'continueRegularOutput' });
 		expect(run.result).toHaveLength(1);
 		expect(run.result[0].binary).toBeUndefined();
-		expect(run.result[0].json.error).toMatch(said);
+		expect(errorMessage(run.result[0])).toMatch(said);
 	});
 });
 
@@ -276,11 +275,11 @@ describe('4. errors speak for the server that answered', () => {
 			{ authentication: 'azureOpenAiImagesApi', model: 'dalle3', onError: 'continueRegularOutput' },
 			{ credentials: { azureOpenAiImagesApi: { endpoint: server.url, apiKey: server.apiKey, apiStyle: 'deployments', apiVersion: '2025-04-01-preview' } } },
 		);
-		const error = errorOf(run.result[0]);
+		const error = itemError(run.result[0])!;
 		expect(error.description).toBe(
 			'HTTP 400, type: invalid_request_error, code: content_policy_violation, inner code: ResponsibleAIPolicyViolation, revised prompt: A peaceful harbour at dusk',
 		);
-		expect(error.context?.apiError).toMatchObject({ type: 'invalid_request_error', code: 'content_policy_violation', innerCode: 'ResponsibleAIPolicyViolation', revisedPrompt: 'A peaceful harbour at dusk' });
+		expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'content_policy_violation', innerCode: 'ResponsibleAIPolicyViolation' });
 	});
 
 	test('expiresAt only where URLs are documented to expire: Azure yes, a compatible server (LocalAI) no', async () => {
@@ -311,8 +310,8 @@ describe('5. a retry must not pay twice without saying so', () => {
 	])('%s: not retried by default; the item says it may have been billed and how to allow the retry', async (_what, prompt, start) => {
 		const run = await runCreateImage(server, [{ prompt }], { onError: 'continueRegularOutput', options: { timeout: 1000, maxRetries: 3 } });
 		expect(attemptsOf(prompt)).toHaveLength(1);
-		expect(run.result[0].json.error).toMatch(start);
-		expect(run.result[0].json.error).toMatch(BILLED);
+		expect(errorMessage(run.result[0])).toMatch(start);
+		expect(errorMessage(run.result[0])).toMatch(BILLED);
 	});
 
 	test.each([
@@ -323,7 +322,7 @@ describe('5. a retry must not pay twice without saying so', () => {
 		const run = await runCreateImage(server, [{ prompt: 'half an answer' }], { onError: 'continueRegularOutput', options: { timeout: 1000, maxRetries: 3 } });
 		expect(attemptsOf('half an answer')).toHaveLength(1);
 		expect(run.result[0].binary).toBeUndefined();
-		expect(run.result[0].json.error).toMatch(BILLED);
+		expect(errorMessage(run.result[0])).toMatch(BILLED);
 	});
 
 	test.each([
@@ -363,7 +362,7 @@ describe('5. a retry must not pay twice without saying so', () => {
 		const held = await runCreateImage(server, [{ prompt: 'a [status:504x1]' }, { prompt: 'b [status:524x1]' }], { onError: 'continueRegularOutput', options: { maxRetries: 3 } });
 		expect(attemptsOf('a [status:504x1]')).toHaveLength(1);
 		expect(attemptsOf('b [status:524x1]')).toHaveLength(1);
-		const errors = held.result.map((item) => item.json.error);
+		const errors = held.result.map((item) => errorMessage(item));
 		expect(errors).toHaveLength(2);
 		for (const message of errors) {
 			expect(message).toMatch(/The request may have been completed and billed, so it was not sent again; to retry it anyway \(and maybe pay twice\), turn on Options › Retry When Outcome Is Unknown$/);

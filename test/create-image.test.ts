@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, runWorkflow, testCredential } from './helpers/engine';
-import { generations, imageDimensions, runCreateImage } from './workflow';
+import { generations, imageDimensions, runCreateImage, errorMessage, itemError } from './workflow';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -246,7 +246,7 @@ describe('validation before any request', () => {
 		);
 		expect(run.status).toBe('success');
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
-		expect(run.result[1].json.error).toMatch(/\[item 1\] Options › Size: "1000x1000"/);
+		expect(errorMessage(run.result[1])).toMatch(/\[item 1\] Options › Size: "1000x1000"/);
 		expect(run.result[1].binary).toBeUndefined();
 		expect(generations(server).map((r) => (r.body as { prompt: string }).prompt)).toEqual(['one', 'three']);
 	});
@@ -275,7 +275,7 @@ describe('API errors', () => {
 			[false, { item: 1 }],
 			[true, { item: 2 }],
 		]);
-		expect(run.result[1].json.error).toMatch(/safety|moderation|rejected/i);
+		expect(errorMessage(run.result[1])).toMatch(/safety|moderation|rejected/i);
 		expect(run.configuration).toHaveLength(3);
 	});
 
@@ -290,7 +290,7 @@ describe('API errors', () => {
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 2 }]);
 		expect(run.errors).toHaveLength(1);
 		expect(run.errors[0].pairedItem).toEqual({ item: 1 });
-		expect(run.errors[0].json.error).toMatch(/safety|moderation|rejected/i);
+		expect(errorMessage(run.errors[0])).toMatch(/safety|moderation|rejected/i);
 		expect(run.configuration.map((item) => item.json.prompt)).toEqual(['one', 'two [moderation]', 'three']);
 	});
 
@@ -300,9 +300,9 @@ describe('API errors', () => {
 			[{ prompt: 'proxy [html502]' }, { prompt: 'text [plaintext500]' }],
 			{ onError: 'continueRegularOutput', options: { maxRetries: 0 } },
 		);
-		expect(run.result.map((item) => item.json.error)).toEqual([expect.stringMatching(/502 Bad Gateway/), expect.any(String)]);
+		expect(run.result.map((item) => errorMessage(item))).toEqual([expect.stringMatching(/502 Bad Gateway/), expect.any(String)]);
 		expect(JSON.stringify(run.result)).not.toContain('[object Object]');
-		expect(run.result[1].error).toMatchObject({ httpCode: '500', description: expect.stringMatching(/HTTP 500/) });
+		expect(itemError(run.result[1])).toMatchObject({ status: 500, description: expect.stringMatching(/HTTP 500/) });
 	});
 });
 

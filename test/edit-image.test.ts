@@ -9,6 +9,8 @@ import { Container } from '@n8n/di';
 import { BinaryDataService } from 'n8n-core';
 import sharp from 'sharp';
 
+import { editingModels } from '../nodes/EditImage/request';
+
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow, setBinaryDataMode } from './helpers/engine';
 import {
@@ -16,6 +18,7 @@ import {
 	EDIT_NODE,
 	editImageNode,
 	edits,
+	errorMessage,
 	file,
 	generations,
 	imageDimensions,
@@ -150,7 +153,7 @@ describe('mask, markup, input fidelity', () => {
 			[['image', 'wall.png'], ['mask', 'small.png']],
 		]);
 		expect(run.result[0].binary?.data).toBeDefined();
-		expect(run.result[1].json.error).toMatch(/same dimensions as the first image \(1024x1024\), but got 512x512/);
+		expect(errorMessage(run.result[1])).toMatch(/same dimensions as the first image \(1024x1024\), but got 512x512/);
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 	});
 
@@ -173,7 +176,7 @@ describe('mask, markup, input fidelity', () => {
 		const run = await runEditImage(server, rows, { model: 'gpt-image-2.5-flare', options: { markup: 'arrows', maxRetries: 0 }, onError: 'continueRegularOutput' });
 
 		expect(edits(server)).toHaveLength(1);
-		expect(run.result.map((item) => [item.pairedItem, item.json.error])).toEqual([[{ item: 0 }, expect.stringMatching(/'markup': the image must contain transparent pixels/)]]);
+		expect(run.result.map((item) => [item.pairedItem, errorMessage(item)])).toEqual([[{ item: 0 }, expect.stringMatching(/'markup': the image must contain transparent pixels/)]]);
 	});
 
 	test.each([
@@ -375,7 +378,8 @@ describe('checked before any request, for every item first', () => {
 			'a model that does not edit',
 			async () => ({ json: { prompt: 'p' }, binary: photo() }),
 			{ model: 'dall-e-3' },
-			/\[item 0\] Model: dall-e-3 does not edit images; models that do: gpt-image-2, /,
+			// Today's list (its content by date: the test below).
+			new RegExp(`\\[item 0\\] Model: dall-e-3 does not edit images; models that do: ${editingModels().replace(/[.()]/g, '\\$&')}$`),
 		],
 		[
 			'a mask with GIF output',
@@ -404,6 +408,14 @@ describe('checked before any request, for every item first', () => {
 		expect(edits(server)).toHaveLength(0);
 	});
 
+	test('the models named as editing follow the model table and its shutdown dates', () => {
+		const current = 'gpt-image-2, gpt-image-2.5-flare, gpt-image-2.5-sunburst, gpt-image-2.6-flare, gpt-image-2.6-sunburst';
+		const announced = 'gpt-image-1-mini (until 2026-12-01), gpt-image-1.5 (until 2026-12-01), chatgpt-image-latest (until 2026-12-01)';
+		expect(editingModels(new Date('2026-10-22T12:00:00Z'))).toBe(`${current}, gpt-image-1 (until 2026-10-23), ${announced}`);
+		expect(editingModels(new Date('2026-11-29T12:00:00Z'))).toBe(`${current}, ${announced}`);
+		expect(editingModels(new Date('2026-12-01T00:00:00Z'))).toBe(current);
+	});
+
 	test('a bad item stops the run before the good ones are sent; with Continue it becomes its error item, in order', async () => {
 		const rows = [
 			{ json: { prompt: 'good' }, binary: { data: file(redPng, 'image/png', 'a.png') } },
@@ -416,7 +428,7 @@ describe('checked before any request, for every item first', () => {
 
 		const continued = await runEditImage(server, rows, { onError: 'continueRegularOutput' });
 		expect(continued.status).toBe('success');
-		expect(continued.result.map((item) => [item.pairedItem, item.json.error ?? item.json.prompt])).toEqual([
+		expect(continued.result.map((item) => [item.pairedItem, (item.json.error as { message?: string })?.message ?? item.json.prompt])).toEqual([
 			[{ item: 0 }, 'good'],
 			[{ item: 1 }, expect.stringMatching(/^\[item 1\] Images: "data" is a GIF file/)],
 			[{ item: 2 }, 'good too'],
@@ -592,7 +604,7 @@ describe('retries', () => {
 
 	test('a connection lost after sending is not sent again by default (it may have been billed); with Retry When Outcome Is Unknown it is', async () => {
 		const dropped = await runEditImage(server, rows('dropped [resetx1]'), { options: { maxRetries: 3 }, onError: 'continueRegularOutput' });
-		expect(dropped.result[0].json.error).toMatch(/may have been completed and billed, so it was not sent again/);
+		expect(errorMessage(dropped.result[0])).toMatch(/may have been completed and billed, so it was not sent again/);
 		expect(edits(server)).toHaveLength(1);
 
 		server.reset();

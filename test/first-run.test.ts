@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
-import { edits, file, generations, openAiCredentials, runCreateImage, runEditImage } from './workflow';
+import { edits, errorMessage, file, generations, openAiCredentials, runCreateImage, runEditImage } from './workflow';
 
 let server: ImageServer;
 let png: ReturnType<typeof file>;
@@ -33,7 +33,7 @@ describe('text parameters that resolve to something that is not text are refused
 	test('with continue-on-fail only that item is an error item; a prompt of 42 is sent as "42"', async () => {
 		const run = await runCreateImage(server, [{ prompt: 42 }, { prompt: ['a', 'b'] }, { prompt: 'a cat' }], { onError: 'continueRegularOutput' });
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
-		expect(run.result[1].json.error).toMatch(/^\[item 1\] Prompt: got a list \(\["a","b"\]\); expected text/);
+		expect(errorMessage(run.result[1])).toMatch(/^\[item 1\] Prompt: got a list \(\["a","b"\]\); expected text/);
 		expect(run.result[1].binary).toBeUndefined();
 		expect(generations(server).map((r) => (r.body as { prompt: unknown }).prompt)).toEqual(['42', 'a cat']);
 	});
@@ -102,7 +102,7 @@ describe('a node-wide failure under On Error = Continue: one error item per inpu
 		expect(run.status).toBe('success');
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 		for (const item of run.result) {
-			expect(item.json.error).toMatch(message);
+			expect(errorMessage(item)).toMatch(message);
 			expect(item.json.prompt).toBeUndefined();
 			expect(item.binary).toBeUndefined();
 		}
@@ -118,7 +118,7 @@ describe('a node-wide failure under On Error = Continue: one error item per inpu
 		expect(run.status).toBe('success');
 		expect(run.result).toEqual([]);
 		expect(run.errors.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
-		expect(run.errors.map((item) => item.json.error)).toEqual([expect.stringMatching(message), expect.stringMatching(message)]);
+		expect(run.errors.map((item) => errorMessage(item))).toEqual([expect.stringMatching(message), expect.stringMatching(message)]);
 		expect(run.configuration.map((item) => item.json)).toEqual(rows);
 	});
 
@@ -126,7 +126,7 @@ describe('a node-wide failure under On Error = Continue: one error item per inpu
 		const item = { json: { prompt: 'night' }, binary: { data: png } };
 		const continued = await runEditImage(server, [item, item], { onError: 'continueRegularOutput' }, ftp(server));
 		expect(continued.result.map((result) => [result.pairedItem, result.binary])).toEqual([[{ item: 0 }, undefined], [{ item: 1 }, undefined]]);
-		expect(continued.result[1].json.error).toMatch(BASE_URL);
+		expect(errorMessage(continued.result[1])).toMatch(BASE_URL);
 		const stopped = await runCreateImage(server, rows, {}, ftp(server));
 		expect(stopped.status).toBe('error');
 		expect(stopped.error?.message).toMatch(BASE_URL);

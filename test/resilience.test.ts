@@ -4,7 +4,7 @@
  * Behaviour only: no assertion here depends on how fast the machine is.
  */
 import { startImageServer, type ImageServer } from './server';
-import { generations, runCreateImage } from './workflow';
+import { generations, runCreateImage, errorMessage, itemError } from './workflow';
 import { AdaptiveLimiter } from '../nodes/shared/transport/limiter';
 import { providerWaitMs } from '../nodes/shared/transport/retry';
 
@@ -73,7 +73,7 @@ describe('retries per request', () => {
 			options: { n: 3, concurrency: 3, maxRetries: 3, responseFormat: 'b64_json' },
 		});
 		expect(run.result).toHaveLength(1);
-		expect(run.result[0].json.error).toMatch(/Bad prompt/);
+		expect(errorMessage(run.result[0])).toMatch(/Bad prompt/);
 		await new Promise((resolve) => setTimeout(resolve, 800));
 		expect(generations(server)).toHaveLength(3);
 	});
@@ -105,7 +105,7 @@ describe('retries per request', () => {
 		);
 		expect(attemptsOf('broke [quota]')).toHaveLength(1);
 		expect(attemptsOf('blocked [moderation]')).toHaveLength(1);
-		expect(run.result.map((item) => (item.error as unknown as { httpCode: string }).httpCode)).toEqual(['429', '400']);
+		expect(run.result.map((item) => itemError(item)?.status)).toEqual([429, 400]);
 	});
 
 	test('with Retry When Outcome Is Unknown, a connection reset before the answer, and one mid-body, are retried', async () => {
@@ -144,7 +144,7 @@ describe('retries per request', () => {
 			{ model: 'dall-e-2', options: { timeout: 1000, maxRetries: 1 }, onError: 'continueRegularOutput' },
 		);
 		expect(run.status).toBe('success');
-		expect(run.result.map((item) => item.json.error)).toEqual([
+		expect(run.result.map((item) => errorMessage(item))).toEqual([
 			expect.stringMatching(/download.*http:\/\/127\.0\.0\.1:\d+/),
 			expect.stringMatching(/download.*http:\/\/127\.0\.0\.1:\d+/),
 		]);
@@ -173,7 +173,7 @@ describe('many items', () => {
 		expect(run.result).toHaveLength(60);
 		expect(run.result.map((item) => item.pairedItem)).toEqual(rows.map((_, item) => ({ item })));
 		expect(run.result.map((item) => item.json.prompt ?? null)).toEqual(rows.map((row) => (row.prompt.includes('[moderation]') ? null : row.prompt)));
-		expect(run.result.filter((item) => item.error).length).toBe(3);
+		expect(run.result.filter((item) => itemError(item)).length).toBe(3);
 		expect(server.stats.maxInFlight).toBeLessThanOrEqual(7);
 		expect(server.stats.maxInFlight).toBeGreaterThan(1);
 		expect(run.configuration).toHaveLength(60);

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { eventKind, readStreamedAnswer, StreamFailure } from '../nodes/shared/transport/stream';
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer } from './helpers/engine';
-import { generations, imageDimensions, runCreateImage } from './workflow';
+import { generations, imageDimensions, runCreateImage, errorMessage, itemError } from './workflow';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -155,13 +155,13 @@ describe('errors and retries', () => {
 			options: { stream: true, partialImages: 2, maxRetries: 3 },
 		});
 		expect(run.status).toBe('success');
-		expect(run.result.map((item) => [item.pairedItem, item.json.partialImageIndex ?? null, item.json.error ?? null])).toEqual([
+		expect(run.result.map((item) => [item.pairedItem, item.json.partialImageIndex ?? null, errorMessage(item) ?? null])).toEqual([
 			[{ item: 0 }, 0, null],
 			[{ item: 0 }, 1, null],
 			[{ item: 0 }, null, null],
 			[{ item: 1 }, null, 'The image could not be generated. Please try again.'],
 		]);
-		expect((run.result[3].error as unknown as { description: string }).description).toMatch(/code: image_generation_failed.*error event in the answer's event stream/);
+		expect(itemError(run.result[3])?.description).toMatch(/code: image_generation_failed.*error event in the answer's event stream/);
 		expect(attemptsOf('broken [stream-error:1]')).toHaveLength(1);
 	});
 

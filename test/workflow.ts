@@ -110,3 +110,22 @@ export async function runEditImage(
 
 /** Edit requests the server received. */
 export const edits = (server: ImageServer) => server.requests.filter((r) => r.kind === 'edit');
+
+/** A failed item's error as a workflow reads it, `$json.error` (nodes/shared/errorItem.ts); undefined for other items. */
+export interface ItemError {
+	message: string;
+	description?: string;
+	itemIndex: number;
+	status?: number;
+	type?: string;
+	code?: string;
+	param?: string;
+	innerCode?: string;
+	attempts?: number;
+	requestId?: string;
+	outcomeUnknown: boolean;
+	field?: string;
+}
+export const itemError = (item: { json: IDataObject }) => item.json.error as ItemError | undefined;
+/** A failed item's message (`$json.error.message`); undefined for other items. */
+export const errorMessage = (item: { json: IDataObject }) => itemError(item)?.message;

@@ -43,6 +43,13 @@ const WORKFLOWS = {
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
+/** A failed item's `$json.error` in the continue modes (nodes/shared/errorItem.ts). */
+interface ErrorJson {
+	message: string;
+	requestId?: string;
+	[detail: string]: unknown;
+}
+
 /** What the example's Set node emits, one item per prompt. */
 const EXAMPLE_PROMPTS = [
 	{ slug: 'lighthouse', prompt: 'A watercolour lighthouse at dawn, soft pastel light', size: '1536x1024', width: 1536, height: 1024 },
@@ -223,34 +230,66 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.equal(nodeOutput(run, NODE, 1).length, 2, 'Configuration items');
 		});
 
-		await checks.check('On Error = Continue: the error item in the failed item\'s place, with pairedItem', async () => {
+		await checks.check('On Error = Continue: the error item in the failed item\'s place, with pairedItem and its details', async () => {
 			const run = succeeded(await runs.continueOnFail);
 			const result = nodeOutput(run, NODE, 0);
-			assert.equal(result.length, 3, `Result items: ${summary(result)}`);
+			assert.equal(result.length, 4, `Result items: ${summary(result)}`);
 			assert.equal(result[0].binary?.data?.fileName, 'continue_0.png');
 			assert.equal(result[2].binary?.data?.fileName, 'continue_2.png');
 			assert.equal(result[1].binary, undefined);
-			assert.match(String(result[1].json.error), /^Your request was rejected by the safety system/);
-			assert.deepEqual(result.map(paired), [[0], [1], [2]]);
-			assert.equal(nodeOutput(run, NODE, 1).length, 3, 'Configuration items');
+			assert.deepEqual(result.map(paired), [[0], [1], [2], [3]]);
+			const blocked = result[1].json.error as ErrorJson;
+			assert.match(blocked.message, /^Your request was rejected by the safety system/);
+			assert.deepEqual(pick(blocked, ['itemIndex', 'status', 'type', 'code', 'attempts', 'outcomeUnknown']), {
+				itemIndex: 1, status: 400, type: 'image_generation_user_error', code: 'moderation_blocked', attempts: 1, outcomeUnknown: false,
+			});
+			assert.match(String(blocked.requestId), /^req_[0-9a-f]{32}$/);
+			assert.deepEqual(result[3].json, {
+				error: {
+					message: QUOTA_MESSAGE,
+					description: 'HTTP 429, type: insufficient_quota, code: insufficient_quota',
+					itemIndex: 3, status: 429, type: 'insufficient_quota', code: 'insufficient_quota', attempts: 1,
+					requestId: (result[3].json.error as ErrorJson).requestId, outcomeUnknown: false,
+				},
+			});
+			assert.equal(nodeOutput(run, NODE, 1).length, 4, 'Configuration items');
 		});
 
-		await checks.check('On Error = Continue (using error output): the failed item on the third output', async () => {
+		await checks.check('On Error = Continue (using error output): failed items on the third output, with the details a workflow branches on', async () => {
 			const run = succeeded(await runs.errorOutput);
 			const result = nodeOutput(run, NODE, 0);
 			assert.deepEqual(result.map(paired), [[0], [2]], `Result items: ${summary(result)}`);
 			assert.ok(result.every((item) => item.binary?.data?.mimeType === 'image/png'));
-			assert.equal(nodeOutput(run, NODE, 1).length, 3, 'Configuration items');
+			assert.equal(nodeOutput(run, NODE, 1).length, 7, 'Configuration items');
 			const failed = nodeOutput(run, NODE, 2);
-			assert.equal(failed.length, 1, `error output: ${summary(failed)}`);
-			assert.deepEqual(paired(failed[0]), [1]);
-			assert.equal(failed[0].json.error, 'Invalid request (simulated by the test server).');
-			const error = failed[0].error as { description?: string; context?: { itemIndex?: number } } | undefined;
-			assert.equal(error?.description, 'HTTP 400, type: invalid_request_error');
-			assert.equal(error?.context?.itemIndex, 1);
-			assert.equal(nodeOutput(run, 'Failed').length, 1, 'the node on the error output');
+			assert.deepEqual(failed.map(paired), [[1], [3], [4], [5], [6]], `error output: ${summary(failed)}`);
+			// n8n adds the input item's fields (the prompt) beside the node's `error`.
+			assert.deepEqual(failed[0].json, {
+				prompt: 'error-output: [status:400] a rejected request',
+				error: {
+					message: 'Invalid request (simulated by the test server).',
+					description: 'HTTP 400, type: invalid_request_error',
+					itemIndex: 1, status: 400, type: 'invalid_request_error', attempts: 1,
+					requestId: (failed[0].json.error as ErrorJson).requestId, outcomeUnknown: false,
+				},
+			});
+			const [, rateLimited, quota, timedOut, badSize] = failed.map((item) => item.json.error as ErrorJson);
+			assert.match(rateLimited.message, /\(after 3 attempts\)$/);
+			assert.deepEqual(pick(rateLimited, ['status', 'code', 'attempts']), { status: 429, code: 'rate_limit_exceeded', attempts: 3 });
+			assert.deepEqual(pick(quota, ['message', 'status', 'code', 'attempts']), { message: QUOTA_MESSAGE, status: 429, code: 'insufficient_quota', attempts: 1 });
+			assert.match(timedOut.message, /^No answer from http:\/\/127\.0\.0\.1:\d+ within 3000 ms\. The request may have been completed and billed, so it was not sent again/);
+			assert.deepEqual(pick(timedOut, ['status', 'code', 'timedOut', 'attempts', 'outcomeUnknown']), { status: undefined, code: 'ECONNABORTED', timedOut: true, attempts: 1, outcomeUnknown: true });
+			assert.match(badSize.message, /^\[item 6\] Options › Size: "1000x1000" is not accepted by gpt-image-2/);
+			assert.deepEqual(pick(badSize, ['itemIndex', 'field', 'status', 'outcomeUnknown']), { itemIndex: 6, field: 'Options › Size', status: undefined, outcomeUnknown: false });
+			assert.ok(!JSON.stringify(failed).includes('b64_json'), 'no image data in error items');
+			assert.equal(nodeOutput(run, 'Failed').length, 5, 'the node on the error output');
+			// An expression on the error output tells the failures apart.
+			assert.deepEqual(
+				nodeOutput(run, 'Why').map((item) => [item.json.item, item.json.kind, item.json.attempts]),
+				[[1, 'HTTP 400', 1], [3, 'rate limit', 3], [4, 'quota', 1], [5, 'maybe billed', 1], [6, 'input: Options › Size', 0]],
+			);
 			assert.equal(nodeOutput(run, 'Images').length, 2);
-			assert.equal(nodeOutput(run, 'Configurations').length, 3);
+			assert.equal(nodeOutput(run, 'Configurations').length, 7);
 		});
 
 		await checks.check('On Error = Stop Workflow: `n8n execute` exits 1 with the API\'s message', async () => {
@@ -297,11 +336,11 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			}
 			// 4. A local server's words first; OpenAI's retirement as OpenAI's fact after them.
 			assert.equal(
-				result[2].json.error,
+				(result[2].json.error as ErrorJson).message,
 				`model 'gpt-image-1' not found (note: OpenAI retired its model "gpt-image-1" on 2026-10-23 and names gpt-image-2.5-sunburst or gpt-image-2.5-flare as its replacement)`,
 			);
 			// 5. A connection lost after sending is not sent again, and the item says why.
-			assert.match(String(result[3].json.error), /may have been completed and billed, so it was not sent again; .*Retry When Outcome Is Unknown$/);
+			assert.match((result[3].json.error as ErrorJson).message, /may have been completed and billed, so it was not sent again; .*Retry When Outcome Is Unknown$/);
 			const sent = generations(images, (prompt) => prompt.startsWith('almost-right:'), attemptStarted.almostRight);
 			assert.equal(sent.filter((r) => String((r.body as { prompt: string }).prompt).includes('[resetx1]')).length, 1, 'attempts of the dropped request');
 			// 3. The pasted request URL reduced to its base; 2. numeric text sent as JSON numbers.
@@ -319,7 +358,7 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			const stalled = all[6];
 			assert.deepEqual(paired(stalled), [2]);
 			assert.equal(stalled.binary, undefined);
-			assert.match(String(stalled.json.error), /^The event stream from http:\/\/127\.0\.0\.1:\d+ was silent for more than 2000 ms\. The request may have been completed and billed$/);
+			assert.match((stalled.json.error as ErrorJson).message, /^The event stream from http:\/\/127\.0\.0\.1:\d+ was silent for more than 2000 ms\. The request may have been completed and billed$/);
 			const result = all.slice(0, 6);
 			assert.deepEqual(
 				result.map((item) => [paired(item)[0], item.json.index, item.json.partialImageIndex ?? null, item.binary?.data?.fileName]),
@@ -376,8 +415,9 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			const expected = /^Options › Concurrency: 0 is not accepted; expected a whole number from 1 to \d+$/;
 			const regular = nodeOutput(run, 'Continue', 0);
 			assert.deepEqual(regular.map(paired), [[0], [1]], `Result items: ${summary(regular)}`);
-			for (const item of regular) {
-				assert.match(String(item.json.error), expected);
+			for (const [index, item] of regular.entries()) {
+				assert.match((item.json.error as ErrorJson).message, expected);
+				assert.deepEqual(pick(item.json.error, ['itemIndex', 'field']), { itemIndex: index, field: 'Options › Concurrency' });
 				assert.equal(item.json.prompt, undefined, 'the input item is not passed through on Result');
 				assert.equal(item.binary, undefined);
 			}
@@ -385,7 +425,7 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.equal(nodeOutput(run, 'Error Output', 0).length, 0, 'Result items of the error-output node');
 			const failed = nodeOutput(run, 'Error Output', 2);
 			assert.deepEqual(failed.map(paired), [[0], [1]], `error output: ${summary(failed)}`);
-			for (const item of failed) assert.match(String(item.json.error), expected);
+			for (const item of failed) assert.match((item.json.error as ErrorJson).message, expected);
 			assert.equal(nodeOutput(run, 'Error Output', 1).length, 2, 'Configuration items of the error-output node');
 			assert.equal(generations(images, (prompt) => prompt.startsWith('node-wide:'), attemptStarted.nodeWide).length, 0, 'nothing sent');
 		});

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { planRequests } from '../shared/body';
-import { EDIT_LIMITS, inputFidelitiesOf, OUTPUT_FORMAT_RULES, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
+import { EDIT_LIMITS, inputFidelitiesOf, isRetired, OUTPUT_FORMAT_RULES, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
 import { inputError, readText, type ItemConfig } from '../shared/parameters';
 import type { ImageOperation } from '../shared/run';
 import { formFields, MultipartBody, type FilePart } from '../shared/transport/multipart';
@@ -36,10 +36,16 @@ export function readEditInputs(ctx: IExecuteFunctions, itemIndex: number): EditI
 	};
 }
 
-const EDITING_MODELS = () =>
-	MODEL_FAMILIES.filter((family) => family.edits && !family.retirement)
-		.flatMap((family) => family.ids)
+/**
+ * The model ids that edit on `now` (default: today), in the model table's order, as text: every
+ * family with edits whose shutdown date has not come; an announced shutdown is named
+ * (`gpt-image-1.5 (until 2026-12-01)`). Source: the model table (models.ts).
+ */
+export function editingModels(now = new Date()): string {
+	return MODEL_FAMILIES.filter((family) => family.edits && !isRetired(family, now))
+		.flatMap((family) => family.ids.map((id) => (family.retirement ? `${id} (until ${family.retirement.date})` : id)))
 		.join(', ');
+}
 
 /**
  * Checks what only edits have against the model (openai 7.59.0 `ImageEditParams`): whether it
@@ -57,7 +63,7 @@ export function checkEditInputs(
 		throw inputError(ctx, itemIndex, label, message);
 	};
 	const model = config.model;
-	if (family && !family.edits) fail('Model', `${model} does not edit images; models that do: ${EDITING_MODELS()}`);
+	if (family && !family.edits) fail('Model', `${model} does not edit images; models that do: ${editingModels()}`);
 	const count = inputs.images.length;
 	if (count === 0) fail('Images', 'no binary field is named; give the field that holds the image, e.g. data');
 	if (count > EDIT_LIMITS.maxImages) {

@@ -64,7 +64,7 @@ export async function imagesFromAnswer(
 	const body = answer.body as IDataObject;
 	if (!Array.isArray(body.data) && body.error) {
 		// A relay's error inside a 2xx: the same error as with an error status.
-		throw buildApiError(ctx.getNode(), itemIndex, answer.status, body, config.model, answer.attempts, {}, endpoint?.kind);
+		throw buildApiError(ctx.getNode(), itemIndex, answer.status, body, config.model, answer.attempts, { headers: answer.headers }, endpoint?.kind);
 	}
 	const data = (Array.isArray(body.data) ? body.data : []) as ImageDatum[];
 	const createdMs = answerTime(body.created, receivedAt);

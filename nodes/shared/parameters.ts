@@ -83,9 +83,11 @@ const IMAGE_OPTION_KEYS = Object.keys(OPTION_FIELDS) as Array<keyof ImageOptions
 export class ItemInputError extends NodeOperationError {}
 
 function inputError(ctx: IExecuteFunctions, itemIndex: number, field: string, message: string) {
-	return new ItemInputError(ctx.getNode(), `[item ${itemIndex}] ${field}: ${message}`, {
+	const error = new ItemInputError(ctx.getNode(), `[item ${itemIndex}] ${field}: ${message}`, {
 		itemIndex,
 	});
+	error.context.field = field; // for the continue modes' error item (errorItem.ts)
+	return error;
 }
 
 function readModel(ctx: IExecuteFunctions, itemIndex: number): string {
@@ -257,7 +259,9 @@ export function readConcurrency(ctx: IExecuteFunctions): number {
 		return boundedInteger(ctx, 0, 'Options › Concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
 	} catch (error) {
 		// Not item 0's fault: the setting is the node's, and fails every item alike.
-		throw new NodeOperationError(ctx.getNode(), (error as Error).message.replace(/^\[item 0\] /, ''));
+		const nodeError = new NodeOperationError(ctx.getNode(), (error as Error).message.replace(/^\[item 0\] /, ''));
+		nodeError.context.field = (error as NodeOperationError).context?.field; // for the continue modes' error item
+		throw nodeError;
 	}
 }
 

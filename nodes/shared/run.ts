@@ -6,6 +6,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { errorItem } from './errorItem';
 import type { ModelFamily } from './models';
 import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from './output';
 import { readConcurrency, readItemConfig, type ItemConfig } from './parameters';
@@ -46,18 +47,11 @@ interface ItemPlan {
 
 type ItemOutcome = { items: INodeExecutionData[] } | { error: NodeApiError | NodeOperationError };
 
-/** n8n's shape for a failed item: the engine keeps `error` whole and sets json to `{ error: message }`. */
-function errorItem(itemIndex: number, error: NodeApiError | NodeOperationError): INodeExecutionData {
-	return {
-		json: { error: error.message },
-		error,
-		pairedItem: { item: itemIndex },
-	};
-}
-
 /** A node-wide failure as one item's error: the same message and description, that item's index. */
 function nodeWideError(ctx: IExecuteFunctions, error: NodeOperationError, itemIndex: number): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), error.message, { itemIndex, ...(error.description ? { description: error.description } : {}) });
+	const copy = new NodeOperationError(ctx.getNode(), error.message, { itemIndex, ...(error.description ? { description: error.description } : {}) });
+	if (error.context.field !== undefined) copy.context.field = error.context.field; // the parameter at fault, for errorItem
+	return copy;
 }
 
 /** Reads and checks every item before anything is sent: bad input costs nothing. */

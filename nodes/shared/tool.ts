@@ -191,9 +191,14 @@ export async function runAsTool(
 	}
 	const items: INodeExecutionData[] = [];
 	for (const item of results) {
-		if (item.error || typeof item.json.error === 'string') {
+		if (item.error || item.json.error) {
 			// n8n sets a failed item's JSON from its error's message: the error carries the short one.
-			const error = shortError(ctx, item.error ?? new Error(String(item.json.error)));
+			const failure = item.json.error as { message?: string; description?: string } | string;
+			const error = shortError(
+				ctx,
+				item.error ??
+					(typeof failure === 'string' ? new Error(failure) : Object.assign(new Error(String(failure.message)), { description: failure.description })),
+			);
 			items.push({ ...item, json: { error: error.message }, error });
 		} else if (item.binary && Object.keys(item.binary).length > 0) {
 			items.push({ ...item, json: await describeImage(ctx, item, link) });

@@ -3,7 +3,7 @@ import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 import { findModelFamily, isRetired } from '../models';
 import type { Endpoint } from './endpoint';
 import type { ApiAnswer } from './http';
-import { MAX_HONOURED_WAIT_MS, unknownOutcomeNote } from './retry';
+import { header, MAX_HONOURED_WAIT_MS, unknownOutcomeNote } from './retry';
 
 /** What an error answer says, whatever its shape (OpenAI, Azure, FastAPI, plain text, HTML). */
 export interface ApiErrorDetails {
@@ -121,6 +121,13 @@ export function apiErrorMessage(details: ApiErrorDetails, status: number, model:
 	return message;
 }
 
+/**
+ * The item's error for an HTTP error answer (any status; `attempts` requests were sent): the
+ * API's message with retirement, attempt, wait and billing notes; the description lists the
+ * status, type, code and param. `context.apiError` keeps them as data (status, type, code,
+ * param, attempts, requestId from x-request-id or apim-request-id, outcomeUnknown,
+ * retryAfterSeconds) for the continue modes' error item (errorItem.ts).
+ */
 export function buildApiError(
 	node: INode,
 	itemIndex: number,
@@ -128,7 +135,7 @@ export function buildApiError(
 	body: unknown,
 	model: string,
 	attempts: number,
-	notes: Pick<ApiAnswer, 'refusedWaitMs' | 'outcomeUnknown'> = {},
+	notes: Partial<Pick<ApiAnswer, 'refusedWaitMs' | 'outcomeUnknown' | 'headers'>> = {},
 	server?: Endpoint['kind'],
 ): NodeApiError {
 	const { refusedWaitMs, outcomeUnknown } = notes;
@@ -153,6 +160,13 @@ export function buildApiError(
 		{ message, status, ...(details.code ? { code: details.code } : {}) } as JsonObject,
 		{ message, description: descriptionParts.join(', '), httpCode: String(status), itemIndex },
 	);
-	error.context.apiError = { status, ...details, attempts } as unknown as JsonObject;
+	error.context.apiError = {
+		status,
+		...details,
+		attempts,
+		requestId: header(notes.headers, 'x-request-id') ?? header(notes.headers, 'apim-request-id'),
+		outcomeUnknown: outcomeUnknown !== undefined,
+		retryAfterSeconds: refusedWaitMs === undefined ? undefined : Math.round(refusedWaitMs / 1000),
+	} as unknown as JsonObject;
 	return error;
 }

@@ -329,7 +329,7 @@ export function imageEventAnswers(
 	for (const event of answer.events ?? []) {
 		const kind = eventKind(event.body);
 		if (kind === 'error') {
-			const error = buildApiError(node, itemIndex, answer.status, event.body, model, answer.attempts, {}, server);
+			const error = buildApiError(node, itemIndex, answer.status, event.body, model, answer.attempts, { headers: answer.headers }, server);
 			error.description = `${error.description}, sent as an error event in the answer's event stream`;
 			throw error;
 		}
