@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
-import { edits, errorMessage, file, generations, openAiCredentials, runCreateImage, runEditImage } from './workflow';
+import { edits, errorMessage, itemError, file, generations, openAiCredentials, runCreateImage, runEditImage } from './workflow';
 
 let server: ImageServer;
 let png: ReturnType<typeof file>;
@@ -94,15 +94,16 @@ describe('a node-wide failure under On Error = Continue: one error item per inpu
 	const CONCURRENCY = /^Options › Concurrency: 0 is not accepted; expected a whole number from 1 to \d+$/;
 
 	test.each([
-		['a Base URL ftp://...', {}, ftp, BASE_URL],
-		['Concurrency "0"', { options: { concurrency: '={{ "0" }}' } }, () => ({}), /^Options › Concurrency: "0" is not accepted/],
-		['Concurrency 0', { options: { concurrency: 0 } }, () => ({}), CONCURRENCY],
-	])('continueRegularOutput, %s: error items on Result, input on Configuration, nothing sent', async (_name, settings, extra, message) => {
+		['a Base URL ftp://...', {}, ftp, BASE_URL, 'Credential "OpenAI Images API" › Base URL'],
+		['Concurrency "0"', { options: { concurrency: '={{ "0" }}' } }, () => ({}), /^Options › Concurrency: "0" is not accepted/, 'Options › Concurrency'],
+		['Concurrency 0', { options: { concurrency: 0 } }, () => ({}), CONCURRENCY, 'Options › Concurrency'],
+	])('continueRegularOutput, %s: error items on Result, input on Configuration, nothing sent', async (_name, settings, extra, message, field) => {
 		const run = await runCreateImage(server, rows, { ...settings, onError: 'continueRegularOutput' }, extra(server));
 		expect(run.status).toBe('success');
 		expect(run.result.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 		for (const item of run.result) {
 			expect(errorMessage(item)).toMatch(message);
+			expect(itemError(item)?.field).toBe(field);
 			expect(item.json.prompt).toBeUndefined();
 			expect(item.binary).toBeUndefined();
 		}

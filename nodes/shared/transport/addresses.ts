@@ -13,12 +13,20 @@ const AZURE_API_PATH = /\/openai(?:\/.*)?$/i;
 const TRAILING_SLASHES = /\/+$/;
 
 /** An address field that cannot be understood: its message names the field and the form expected. */
-export class AddressError extends Error {}
+export class AddressError extends Error {
+	constructor(
+		/** The credential field at fault, as the credential's panel names it (e.g. "Base URL"). */
+		readonly field: string,
+		message: string,
+	) {
+		super(message);
+	}
+}
 
 function split(raw: string, field: string, expected: string): { origin: string; path: string } {
 	const match = ADDRESS.exec(raw.trim());
 	// The value itself is not repeated: a key pasted into the wrong field must not end up in an error.
-	if (!match) throw new AddressError(`${field}: not an http:// or https:// address; expected ${expected}`);
+	if (!match) throw new AddressError(field, `${field}: not an http:// or https:// address; expected ${expected}`);
 	return { origin: match[1], path: match[2].replace(TRAILING_SLASHES, '') };
 }
 

@@ -99,7 +99,9 @@ export async function resolveEndpoint(
 	} catch (error) {
 		// Before anything is sent: the credential's address cannot be used as it is.
 		const credential = authentication === 'azureOpenAiImagesApi' ? 'Azure OpenAI Images API' : 'OpenAI Images API';
-		const message = error instanceof AddressError ? `Credential "${credential}" › ${error.message}` : (error as Error).message;
-		throw new NodeOperationError(ctx.getNode(), message);
+		if (!(error instanceof AddressError)) throw new NodeOperationError(ctx.getNode(), (error as Error).message);
+		const refused = new NodeOperationError(ctx.getNode(), `Credential "${credential}" › ${error.message}`);
+		refused.context.field = `Credential "${credential}" › ${error.field}`; // for the continue modes' error item (errorItem.ts)
+		throw refused;
 	}
 }
