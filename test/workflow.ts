@@ -4,6 +4,7 @@ import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8
 import type { ImageServer } from './server';
 import { chain, FIXTURE_TYPES, runWorkflow, type RunOptions, type RunResult } from './helpers/engine';
 import { imageDimensions as headerDimensions } from '../nodes/shared/dimensions';
+import type { ItemErrorDetails } from '../nodes/shared/errorItem';
 
 export const NODE_TYPE = 'n8n-nodes-create-image.createImage';
 export const NODE = 'Create Image';
@@ -111,21 +112,8 @@ export async function runEditImage(
 /** Edit requests the server received. */
 export const edits = (server: ImageServer) => server.requests.filter((r) => r.kind === 'edit');
 
-/** A failed item's error as a workflow reads it, `$json.error` (nodes/shared/errorItem.ts); undefined for other items. */
-export interface ItemError {
-	message: string;
-	description?: string;
-	itemIndex: number;
-	status?: number;
-	type?: string;
-	code?: string;
-	param?: string;
-	innerCode?: string;
-	attempts?: number;
-	requestId?: string;
-	outcomeUnknown: boolean;
-	field?: string;
-}
+/** A failed item's error as a workflow reads it, `$json.error` (nodes/shared/errorItem.ts). */
+export type ItemError = ItemErrorDetails;
 export const itemError = (item: { json: IDataObject }) => item.json.error as ItemError | undefined;
 /** A failed item's message (`$json.error.message`); undefined for other items. */
 export const errorMessage = (item: { json: IDataObject }) => itemError(item)?.message;

@@ -35,11 +35,29 @@ interface ConnectionErrorContext {
  * `error` property on the item itself, since n8n replaces such an item's JSON by its message.
  * Nothing here holds the API key or image data: messages are clipped, bodies are not kept.
  */
+export interface ItemErrorDetails {
+	message: string;
+	description?: string;
+	itemIndex: number;
+	field?: string;
+	status?: number;
+	type?: string;
+	code?: string;
+	param?: string;
+	innerCode?: string;
+	timedOut?: boolean;
+	attempts?: number;
+	requestId?: string;
+	retryAfterSeconds?: number;
+	outcomeUnknown: boolean;
+}
+
+/** See ItemErrorDetails: the failed item's JSON, `{ error: details }`, with unknown fields left out. */
 export function errorJson(itemIndex: number, error: NodeApiError | NodeOperationError): IDataObject {
 	const context = (error.context ?? {}) as { apiError?: ApiErrorContext; connectionError?: ConnectionErrorContext; field?: string };
 	const api = context.apiError;
 	const connection = context.connectionError;
-	const details: IDataObject = {
+	const details: ItemErrorDetails = {
 		message: error.message,
 		description: error.description ?? undefined,
 		itemIndex,

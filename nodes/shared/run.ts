@@ -41,7 +41,6 @@ export type RequestBody = IDataObject | EncodedBody;
 
 interface ItemPlan {
 	config: ItemConfig;
-	family?: ModelFamily;
 	bodies: RequestBody[];
 }
 
@@ -69,7 +68,7 @@ async function planItems(
 			const family = validateItem(ctx, itemIndex, config, endpoint.limits);
 			const { modelInBody } = endpoint.route(operation.path, config.model);
 			const bodies = await operation.plan(ctx, itemIndex, config, family, modelInBody);
-			plans.push({ config, family, bodies });
+			plans.push({ config, bodies });
 		} catch (error) {
 			const nodeError =
 				error instanceof NodeOperationError
