@@ -56,6 +56,22 @@ describe('pinning the clock reaches the node the engine runs', () => {
 	});
 });
 
+/** Set in the far-future run (`npm test`'s second jest run, test/helpers/far-future.ts). */
+const SHIFT_MS = (globalThis as { __clockShiftMs?: number }).__clockShiftMs;
+// The machine's clock, which the shift does not touch.
+const machineNow = () => performance.timeOrigin + performance.now();
+
+(SHIFT_MS ? describe : describe.skip)('the far-future run', () => {
+	test('Date, the image server and the node all run years ahead of the machine\'s clock', async () => {
+		expect(SHIFT_MS).toBeGreaterThanOrEqual(365 * 24 * 3600_000);
+		expect(Math.abs(Date.now() - (machineNow() + SHIFT_MS!))).toBeLessThan(60_000);
+		const run = await runCreateImage(server, [{ prompt: 'a far-off day' }]);
+		expect(run.status).toBe('success');
+		const createdAt = Date.parse(String(run.result[0].json.createdAt));
+		expect(Math.abs(createdAt - (machineNow() + SHIFT_MS!))).toBeLessThan(60_000);
+	});
+});
+
 describe.each(RETIRING_IDS)('%s, retired on %s', (id, date, replacement) => {
 	const note = `(note: OpenAI retired its model "${id}" on ${date} and names ${replacement} as its replacement)`;
 
