@@ -132,9 +132,9 @@ describe('the panel\'s model list, through the engine', () => {
 				})
 			).results;
 		const before = await withClock(justBefore('2026-12-01'), list);
-		expect(before.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retires 2026-12-01)');
+		expect(before.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retires by OpenAI 2026-12-01)');
 		const after = await withClock(startOf('2026-12-01'), list);
-		expect(after.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retired 2026-12-01)');
+		expect(after.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retired by OpenAI 2026-12-01)');
 	});
 });
 
@@ -177,6 +177,20 @@ describe('Edit Image: the models named as editing follow the date', () => {
 });
 
 describe('Azure: a deployment of a model OpenAI retired keeps working', () => {
+	test('the deployments list names its model and OpenAI\'s date, "retires" before it and "retired" from it on', async () => {
+		server.set({ azureDeployments: { 'old-edits': 'gpt-image-1.5', 'gpt-image-2': 'gpt-image-2' } });
+		const list = async () =>
+			(
+				await runListSearch({
+					node: createImageNode({ authentication: 'azureOpenAiImagesApi' }),
+					method: 'searchModels',
+					credentials: { azureOpenAiImagesApi: { endpoint: server.url, apiKey: server.apiKey, apiStyle: 'deployments', apiVersion: '2025-04-01-preview' } },
+				})
+			).results.map((r) => r.name);
+		expect(await withClock(justBefore('2026-12-01'), list)).toEqual(['gpt-image-2', 'old-edits (gpt-image-1.5, retires by OpenAI 2026-12-01)']);
+		expect(await withClock(startOf('2026-12-01'), list)).toEqual(['gpt-image-2', 'old-edits (gpt-image-1.5, retired by OpenAI 2026-12-01)']);
+	});
+
 	test('a dated-API deployment of gpt-image-1.5, a year after 2026-12-01', async () => {
 		server.set({ azureDeployments: { 'old-edits': 'gpt-image-1.5' } });
 		pinClock('2027-12-01T00:00:00Z');
