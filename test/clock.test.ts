@@ -56,6 +56,22 @@ describe('pinning the clock reaches the node the engine runs', () => {
 	});
 });
 
+/** Set in the far-future run (`npm test`'s second jest run, test/helpers/far-future.ts). */
+const SHIFT_MS = (globalThis as { __clockShiftMs?: number }).__clockShiftMs;
+// The machine's clock, which the shift does not touch.
+const machineNow = () => performance.timeOrigin + performance.now();
+
+(SHIFT_MS ? describe : describe.skip)('the far-future run', () => {
+	test('Date, the image server and the node all run years ahead of the machine\'s clock', async () => {
+		expect(SHIFT_MS).toBeGreaterThanOrEqual(365 * 24 * 3600_000);
+		expect(Math.abs(Date.now() - (machineNow() + SHIFT_MS!))).toBeLessThan(60_000);
+		const run = await runCreateImage(server, [{ prompt: 'a far-off day' }]);
+		expect(run.status).toBe('success');
+		const createdAt = Date.parse(String(run.result[0].json.createdAt));
+		expect(Math.abs(createdAt - (machineNow() + SHIFT_MS!))).toBeLessThan(60_000);
+	});
+});
+
 describe.each(RETIRING_IDS)('%s, retired on %s', (id, date, replacement) => {
 	const note = `(note: OpenAI retired its model "${id}" on ${date} and names ${replacement} as its replacement)`;
 
@@ -116,9 +132,9 @@ describe('the panel\'s model list, through the engine', () => {
 				})
 			).results;
 		const before = await withClock(justBefore('2026-12-01'), list);
-		expect(before.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retires 2026-12-01)');
+		expect(before.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retires by OpenAI 2026-12-01)');
 		const after = await withClock(startOf('2026-12-01'), list);
-		expect(after.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retired 2026-12-01)');
+		expect(after.find((r) => r.value === 'gpt-image-1.5')?.name).toBe('gpt-image-1.5 (retired by OpenAI 2026-12-01)');
 	});
 });
 
@@ -161,6 +177,20 @@ describe('Edit Image: the models named as editing follow the date', () => {
 });
 
 describe('Azure: a deployment of a model OpenAI retired keeps working', () => {
+	test('the deployments list names its model and OpenAI\'s date, "retires" before it and "retired" from it on', async () => {
+		server.set({ azureDeployments: { 'old-edits': 'gpt-image-1.5', 'gpt-image-2': 'gpt-image-2' } });
+		const list = async () =>
+			(
+				await runListSearch({
+					node: createImageNode({ authentication: 'azureOpenAiImagesApi' }),
+					method: 'searchModels',
+					credentials: { azureOpenAiImagesApi: { endpoint: server.url, apiKey: server.apiKey, apiStyle: 'deployments', apiVersion: '2025-04-01-preview' } },
+				})
+			).results.map((r) => r.name);
+		expect(await withClock(justBefore('2026-12-01'), list)).toEqual(['gpt-image-2', 'old-edits (gpt-image-1.5, retires by OpenAI 2026-12-01)']);
+		expect(await withClock(startOf('2026-12-01'), list)).toEqual(['gpt-image-2', 'old-edits (gpt-image-1.5, retired by OpenAI 2026-12-01)']);
+	});
+
 	test('a dated-API deployment of gpt-image-1.5, a year after 2026-12-01', async () => {
 		server.set({ azureDeployments: { 'old-edits': 'gpt-image-1.5' } });
 		pinClock('2027-12-01T00:00:00Z');

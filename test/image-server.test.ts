@@ -516,9 +516,12 @@ describe('rate limit, error rate, latency, concurrency', () => {
 		expect(server.stats.inFlight).toBe(0);
 
 		server.reset();
-		server.set({ fileLatencyMs: 100 });
+		// Long enough that the three are in flight together however loaded the machine is; the
+		// check waits for them (a fixed 50 ms wait failed on a busy machine).
+		server.set({ fileLatencyMs: 1000 });
 		const downloads = urls.slice(0, 3).map((u) => fetch(u).then((r) => r.arrayBuffer()));
-		await new Promise((r) => setTimeout(r, 50));
+		const deadline = Date.now() + 10_000;
+		while (server.stats.inFlight < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 		expect(server.stats.inFlight).toBe(3);
 		await Promise.all(downloads);
 		server.set({ fileLatencyMs: 0 });

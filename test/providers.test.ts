@@ -152,7 +152,7 @@ describe('OpenAI-compatible servers', () => {
 		expect(values[0]).toBe('gpt-image-2');
 		expect(values).toEqual(expect.arrayContaining(['dall-e-3', 'gpt-5', 'whisper-1']));
 		expect(values.indexOf('dall-e-2')).toBeLessThan(values.indexOf('gpt-5'));
-		expect(results.find((r) => r.value === 'dall-e-3')?.name).toBe('dall-e-3 (retired 2026-05-12)');
+		expect(results.find((r) => r.value === 'dall-e-3')?.name).toBe('dall-e-3 (retired by OpenAI 2026-05-12)');
 
 		const filtered = await runListSearch({
 			node: createImageNode(),

@@ -20,8 +20,8 @@
  *     offers the GIF frame options and no Output Compression, with SVG the SVG options.
  *   - the second example (Create Image -> Edit Image): Edit Image's two outputs, a run in the
  *     editor (2 edited images), its panel (Images among the parameters) and its options per
- *     model: Mask always, no Moderation or Style; Input Fidelity for gpt-image-1.5, Markup for
- *     gpt-image-2.5-flare.
+ *     model: Mask always, no Moderation or Style; Input Fidelity for gpt-image-1.5 (retired by
+ *     OpenAI, still served elsewhere), Markup for gpt-image-2.5-flare (the screenshot).
  *
  * Screenshots (canvas.png, panel-gpt-image-2.png, panel-gpt-image-2.6-gif.png, panel-dall-e-3.png,
  * canvas-edit.png, panel-edit-image.png) go to `screenshotsDir`
@@ -272,13 +272,15 @@ export async function runBrowserSuite(
 			offered = await page!.addOptionList();
 			expectIncludes(offered, ['Input Fidelity'], 'Add option (Edit Image, gpt-image-1.5)');
 			expectExcludes(offered, ['Markup', 'Moderation', 'Style'], 'Add option (Edit Image, gpt-image-1.5)');
-			await page!.addOption('Input Fidelity', 'inputFidelity');
-			await screenshot('panel-edit-image.png', 'panel');
+			await page!.closeDropdown();
+			// The screenshot shows a current model: OpenAI retired gpt-image-1.5 on 2026-12-01 (Azure
+			// deployments and compatible servers may still serve it, hence the check above).
 			await page!.setModelById('gpt-image-2.5-flare');
 			offered = await page!.addOptionList();
 			expectIncludes(offered, ['Markup'], 'Add option (Edit Image, gpt-image-2.5-flare)');
 			expectExcludes(offered, ['Input Fidelity', 'Moderation', 'Style'], 'Add option (Edit Image, gpt-image-2.5-flare)');
-			await page!.closeDropdown();
+			await page!.addOption('Markup', 'markup');
+			await screenshot('panel-edit-image.png', 'panel');
 		});
 	} finally {
 		await chromium?.close();

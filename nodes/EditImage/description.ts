@@ -36,7 +36,7 @@ const editOptions: INodeProperties[] = [
 		],
 		default: 'high',
 		description:
-			'How closely the edit keeps the style and features (faces especially) of the input images. gpt-image-1.5 takes high and low, gpt-image-1-mini low only; gpt-image-2 and later do not take it.',
+			'How closely the edit keeps the style and features (faces especially) of the input images. Taken by gpt-image-1.5 (high, low) and gpt-image-1-mini (low), which OpenAI retired on 2026-12-01 (Azure deployments and compatible servers may still serve them); gpt-image-2 and later do not take it.',
 		...hiddenForModelIds(idsWithout((family, id) => Boolean(family.edits?.inputFidelity?.[id]))),
 	},
 	{

@@ -38,9 +38,10 @@ export function readEditInputs(ctx: IExecuteFunctions, itemIndex: number): EditI
 }
 
 /**
- * The model ids that edit on `now` (default: the package clock, clock.ts), in the model table's order, as text: every
- * family with edits whose shutdown date has not come; an announced shutdown is named
- * (`gpt-image-1.5 (until 2026-12-01)`). Source: the model table (models.ts).
+ * The model ids that edit on `now` (default: the package clock, clock.ts), in the model table's
+ * order, as text: every family with edits whose shutdown date has not come; a shutdown still to
+ * come is named (`<id> (until <date>)`), a family past its date is left out. Source: the model
+ * table (models.ts).
  */
 export function editingModels(now: Date = nowDate()): string {
 	return MODEL_FAMILIES.filter((family) => family.edits && !isRetired(family, now))

@@ -25,12 +25,18 @@ function rank(id: string): number {
 	return isImageModelId(id) ? 200 : 300;
 }
 
-function describe(id: string, deploymentModel?: string): string {
+/**
+ * The list label: the id, the deployment's model, and a retirement date (OpenAI's: on another
+ * server, which may still serve the model, it is said to be OpenAI's), "retired" from the date
+ * on by the package clock.
+ */
+function describe(id: string, kind: Endpoint['kind'], deploymentModel?: string): string {
 	const family = findModelFamily(deploymentModel ?? id);
 	const notes: string[] = [];
 	if (deploymentModel && deploymentModel !== id) notes.push(deploymentModel);
 	if (family?.retirement) {
-		notes.push(`${isRetired(family) ? 'retired' : 'retires'} ${family.retirement.date}`);
+		const whose = kind === 'openai' ? '' : ' by OpenAI';
+		notes.push(`${isRetired(family) ? 'retired' : 'retires'}${whose} ${family.retirement.date}`);
 	}
 	return notes.length ? `${id} (${notes.join(', ')})` : id;
 }
@@ -44,7 +50,7 @@ export function modelChoices(listed: ListedModel[], kind: Endpoint['kind'], filt
 		.filter(({ id, model }) => kind !== 'openai' || isImageModelId(model ?? id))
 		.filter(({ id, model }) => !needle || id.toLowerCase().includes(needle) || model?.toLowerCase().includes(needle))
 		.sort((a, b) => rank(a.model ?? a.id) - rank(b.model ?? b.id) || a.id.localeCompare(b.id))
-		.map(({ id, model }) => ({ name: describe(id, model), value: id }));
+		.map(({ id, model }) => ({ name: describe(id, kind, model), value: id }));
 }
 
 /**
