@@ -342,9 +342,10 @@ const IMAGE_FIELDS = ['b64_json', 'url', 'revised_prompt', 'content_filter_resul
  * (0 when the event gives none); an error event keeps its body (`{ type: 'error', error }`).
  */
 function eventAnswer(event: ImageAnswer, kind: Exclude<EventKind, 'other'>, eventName: string | undefined): ImageAnswer {
-	const body = event.body as Record<string, unknown>;
-	const name = typeof body.type === 'string' ? body.type : (eventName ?? kind);
-	if (kind === 'error') return { ...event, event: name };
+	const body = event.body && typeof event.body === 'object' && !Array.isArray(event.body) ? (event.body as Record<string, unknown>) : undefined;
+	const name = typeof body?.type === 'string' ? body.type : (eventName ?? kind);
+	// An error keeps its body; data that is not a JSON object stays as it came, for the item's error.
+	if (kind === 'error' || !body) return { ...event, event: name };
 	const { created_at, partial_image_index, ...rest } = body;
 	delete rest.type;
 	const datum: Record<string, unknown> = {};
