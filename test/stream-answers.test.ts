@@ -69,6 +69,14 @@ describe('the connection reset after a whole completed event (a relay closing ea
 		},
 	);
 
+	test('a stream that falls silent after its only image: the image, once the timeout has passed; one request', async () => {
+		const prompt = 'silent after the image [stream-stall:1]';
+		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, timeout: 1000, maxRetries: 2, retryOnUnknownOutcome: true } });
+		expect(run.error?.message).toBeUndefined();
+		expect(run.result.map((item) => item.json.index)).toEqual([0]);
+		expect(attemptsOf(prompt)).toHaveLength(1);
+	});
+
 	test('n = 2, both completed events whole, then the reset: both images, one request', async () => {
 		const prompt = 'two, then reset [stream-reset:2]';
 		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, n: 2, maxRetries: 3, retryOnUnknownOutcome: true } });
