@@ -139,6 +139,20 @@ describe('the connection reset after a whole completed event (a relay closing ea
 	});
 });
 
+describe('a split n (dall-e-3: one image per request)', () => {
+	test('one request fails after the other made its image: the image is kept beside the item\'s error', async () => {
+		// The first request to arrive waits, then fails; the other answers at once.
+		const prompt = 'two lighthouses [delay:2000x1][status:500x1]';
+		const run = await runCreateImage(server, [{ prompt }], { model: 'dall-e-3', onError: 'continueRegularOutput', options: { n: 2, maxRetries: 0 } });
+		expect(attemptsOf(prompt)).toHaveLength(2);
+		expect(run.result.map((item) => [item.pairedItem, item.json.index ?? null, itemError(item)?.status ?? null])).toEqual([
+			[{ item: 0 }, 0, null],
+			[{ item: 0 }, null, 500],
+		]);
+		expect((await binaryBuffer(run.result[0], 'data')).subarray(0, 4)).toEqual(PNG);
+	});
+});
+
 describe('the event type only on the SSE event: line (payload without type)', () => {
 	test('the event name is used: partial images and the final image, as with typed events', async () => {
 		const prompt = 'untyped events [stream-untyped]';
