@@ -80,7 +80,8 @@ export function answerUsage(answer: ApiAnswer): { inputTokens: number; outputTok
 /**
  * Adds one request's token usage (answerUsage) to the node run's, where n8n keeps it: its run
  * data's `metadata.tokenUsage` (`inputTokens`, `outputTokens`), through n8n-workflow's
- * `accumulateTokenUsage` (n8n 2.x; its evaluations read it). Call it once per request, with its
+ * `accumulateTokenUsage` (n8n 2.x; n8n 2.41.1 reads it in its telemetry helper, n8n-workflow
+ * telemetry-helpers extractNodeTokenUsage). Call it once per request, with its
  * final answer (after retries). n8n 1.x's n8n-workflow has no such helper: then nothing is
  * reported (usage stays in the items' JSON). Never throws: a run's metadata is no reason to fail.
  */
