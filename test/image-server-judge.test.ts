@@ -27,9 +27,9 @@ const post = (body: unknown) =>
 	fetch(`${server.baseUrl}/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` }, body: JSON.stringify(body) });
 
 test('conforming requests pass, including fields newer than the spec (openai 7.59.0), by name', async () => {
-	await client.images.generate({ model: 'gpt-image-2', prompt: 'a', size: '2048x1152', quality: 'low', n: 2, moderation: 'low', user: 'u' });
+	await client.images.generate({ model: 'gpt-image-2', prompt: 'a', size: '1536x1024', quality: 'low', n: 2, moderation: 'low', user: 'u' });
 	for (const body of [
-		{ model: 'gpt-image-2', prompt: 'b', complexity: 'high', safety_identifier: 'sid' },
+		{ model: 'gpt-image-2', prompt: 'b', size: '2048x1152', complexity: 'high', safety_identifier: 'sid' },
 		{ model: 'gpt-image-2.6-flare', prompt: 'c', output_format: 'gif', frame_count: 3, frame_duration_ms: 120 },
 		{ model: 'gpt-image-2.6-sunburst', prompt: 'd', output_format: 'svg', svg: { model: 'gpt-5', reasoning: { effort: 'xhigh' } } },
 		{ model: 'gpt-image-2.5-flare', prompt: 'e', quality: 'max', n: null, background: null },
