@@ -25,7 +25,7 @@ import { FileStore, MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, fileObject, type StoredAp
 import { FETCHER_AGENT, jsonParam, resolveJsonEdit, type ImageFetch } from './jsonEdits';
 import { ServerClock } from './clock';
 import { mulberry32 } from './random';
-import { SCHEMA_SOURCE, judge, multipartAsJson, type JudgedShape, type SchemaViolation } from './judge';
+import { SCHEMA_SOURCE, judge, multipartAsJson, validators, type JudgedShape, type SchemaViolation } from './judge';
 import { BatchEngine, DEFAULT_BATCH_TIMING, type BatchLine, type LineAnswer, type ServerBatch } from './batches';
 import { getImage, type EncodedImage } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
@@ -164,6 +164,7 @@ export class ImageServerImpl implements ImageServer {
 	}
 
 	async listen(): Promise<void> {
+		if ((this.opts.schemaCheck ?? 'enforce') !== 'off') validators();
 		await new Promise<void>((resolve, reject) => {
 			this.server.once('error', reject);
 			this.server.listen(this.opts.port ?? 0, '127.0.0.1', () => {
