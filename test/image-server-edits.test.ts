@@ -7,6 +7,7 @@ import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
+import { apiError, centre, solid } from './helpers/openai-client';
 
 let server: ImageServer;
 let client: OpenAI;
@@ -16,25 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 beforeEach(() => server.reset());
-
-const solid = (width: number, height: number, colour: { r: number; g: number; b: number }, alpha = false) =>
-	sharp({ create: { width, height, channels: alpha ? 4 : 3, background: alpha ? { ...colour, alpha: 0.5 } : colour } }).png().toBuffer();
-
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof OpenAI.APIError) return error;
-		throw error;
-	}
-	throw new Error('expected an APIError');
-}
-
-async function centre(data: Buffer): Promise<number[]> {
-	const { data: pixels, info } = await sharp(data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-	const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-	return [pixels[at], pixels[at + 1], pixels[at + 2]];
-}
 
 describe('openai SDK conformance', () => {
 	test('one image: the first input recoloured (negated) at the requested size, with usage', async () => {
@@ -117,19 +99,27 @@ describe('what the API refuses', () => {
 		['dall-e-3', async () => [['prompt', 'p'], ['model', 'dall-e-3'], ['image', await file(), 'a.png']] as Parts, /does not support image edits/],
 		['svg[reasoning][effort] without svg[model] (the reference: an svg object needs its model)', async () => [['prompt', 'p'], ['model', 'gpt-image-2.6-flare'], ['output_format', 'svg'], ['svg[reasoning][effort]', 'low'], ['image', await file(), 'a.png']] as Parts, /Missing required parameter: 'svg.model'/],
 		['a size gpt-image-2 refuses (the generation rules apply)', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['size', '1000x1000'], ['image', await file(), 'a.png']] as Parts, /divisible by 16/],
-	])('%s', async (_name, parts, message) => {
+	])('%s', async (name, parts, message) => {
 		const answer = await form(await parts());
 		expect(answer.status).toBe(400);
 		expect(answer.body.error.message).toMatch(message);
+		// The outside judge (OpenAI's published CreateImageEditRequest; `image[]` parts read as the image array).
+		const judged: Record<string, string[]> = {
+			'no image': ["(body) must have required property 'image'"],
+			'17 images': ['/image must NOT have more than 16 items'],
+			'style (generations only)': ["(body) must NOT have additional property 'style'"],
+		};
+		expect(server.takeSchemaViolations().flatMap((v) => v.errors)).toEqual(judged[name] ?? []);
 	});
 
-	test('a JSON body is refused: edits take multipart/form-data', async () => {
+	test('a JSON body is a JSON edit (image-server-files.test.ts): without images it is refused naming images', async () => {
 		const response = await fetch(`${server.baseUrl}/images/edits`, {
 			method: 'POST',
 			headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
 			body: JSON.stringify({ prompt: 'p', model: 'gpt-image-2' }),
 		});
 		expect(response.status).toBe(400);
-		expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/expected multipart\/form-data/);
+		expect(((await response.json()) as { error: { message: string } }).error.message).toBe("Missing required parameter: 'images'.");
+		expect(server.takeSchemaViolations().map((v) => [v.schema, v.errors])).toEqual([['EditImageBodyJsonParam', ["(body) must have required property 'images'"]]]);
 	});
 });

@@ -1,8 +1,19 @@
 /** Public types of the OpenAI-compatible image test server (see index.ts for the overview). */
+import type { BatchTiming, ServerBatch } from './batches';
+import type { StoredApiFile } from './files';
+import type { SchemaViolation } from './judge';
+
+export type { StoredApiFile } from './files';
+export type { BatchTiming, ServerBatch } from './batches';
+export type { SchemaViolation } from './judge';
 
 export type ImageMode = 'solid' | 'noise';
 export type Flavor = 'openai' | 'localai' | 'vllm';
-export type RequestKind = 'generation' | 'edit' | 'models' | 'file' | 'deployments' | 'chat' | 'other';
+/**
+ * 'file': GET of an image file a `url` answer points at (/files/..., /generated-images/...);
+ * 'files': the Files API (/v1/files...); 'batches': the Batch API (/v1/batches...).
+ */
+export type RequestKind = 'generation' | 'edit' | 'models' | 'file' | 'files' | 'batches' | 'deployments' | 'chat' | 'other';
 
 export interface ImageServerOptions {
 	/** Port to listen on; default 0 (random). The server always binds 127.0.0.1. */
@@ -32,6 +43,28 @@ export interface ImageServerOptions {
 	fileLatencyMs?: number;
 	/** Extra: GET /files/... sends its headers and this many bytes, then stalls (never ends); default: whole files. */
 	fileStallAfterBytes?: number;
+	/**
+	 * The clock of the Files and Batch APIs (clock.ts): 'manual' stands still until
+	 * `advanceClock(ms)`; a number runs that many times faster than real time. Default 1 (real
+	 * time). Changing it with set() keeps the clock's reading continuous.
+	 */
+	batchClock?: 'manual' | number;
+	/** How long each batch phase lasts on that clock (batches.ts; default validating 2 s, 0.5 s per line, finalizing 2 s, cancelling 2 s). */
+	batchTiming?: Partial<BatchTiming>;
+	/** Seed of the shuffled order in which batch lines run and appear in the output (default 1; batch k uses seed + 7919 k). */
+	batchSeed?: number;
+	/**
+	 * Each GET /v1/batches/{id} first moves the clock forward by this many ms and runs what is due
+	 * (deterministic progress for a client that polls, whatever the real time). Default: off.
+	 */
+	batchStepPerPoll?: number;
+	/**
+	 * The outside judge (judge.ts): each images request (OpenAI shape) is checked against OpenAI's
+	 * published schemas. 'enforce' (default): a violation is recorded (`schemaViolations`) and,
+	 * when the server's own rules pass, answered 400 code `schema_violation`; 'record': recorded
+	 * only; 'off': not checked.
+	 */
+	schemaCheck?: 'enforce' | 'record' | 'off';
 }
 
 export interface RecordedRequest {
@@ -58,15 +91,27 @@ export interface RecordedRequest {
 	endedAt?: number;
 	/** Streamed answers: the events written so far (a client that closes early stops the count). */
 	eventsSent?: number;
+	/**
+	 * Who sent it: 'client' (default: a request from outside), 'batch' (a line of a batch the
+	 * server runs through its own routes; see `batch`), 'fetch' (the server downloading an
+	 * `image_url` of a JSON edit: recorded with the headers it carried).
+	 */
+	origin: 'client' | 'batch' | 'fetch';
+	/** origin 'batch': the batch and the line's custom_id. */
+	batch?: { batchId: string; customId: string };
+	/** JSON edits (content-type application/json): the image references as received, in order. */
+	jsonEdit?: { images: Array<{ image_url?: string; file_id?: string }>; mask?: { image_url?: string; file_id?: string } };
+	/** JSON edits: the downloads the server made for `image_url` addresses (data URLs are decoded, not listed). */
+	imageFetches?: Array<{ url: string; status?: number; bytes?: number }>;
 }
 
 export interface ImageServerStats {
 	/** Generation requests and file downloads currently being answered. */
 	inFlight: number;
 	maxInFlight: number;
-	/** Generation requests received (every one, whatever the answer). */
+	/** Generation requests received (every one, whatever the answer; batch lines too: their requests have origin 'batch'). */
 	generations: number;
-	/** Edit requests received (every one, whatever the answer). */
+	/** Edit requests received (every one, whatever the answer; batch lines too). */
 	edits: number;
 }
 
@@ -91,8 +136,24 @@ export interface ImageServer {
 	set(opts: Partial<ImageServerOptions>): void;
 	/** Queue one-off answers for the next generation requests (consumed in order, before anything else). */
 	script(...steps: ScriptStep[]): void;
-	/** Clear requests, stats, scripts, per-prompt counters and the rate-limit window. */
+	/** Clear requests, stats, scripts, per-prompt counters, the rate-limit window, and every Files API file (and batch). */
 	reset(): void;
+	/** Every Files API file created since the last reset() (uploads and batch outputs), deleted ones included (`deleted: true`), in creation order. */
+	readonly storedFiles: readonly StoredApiFile[];
+	/** The bytes of a live Files API file; throws when there is none with that id. */
+	readStoredFile(id: string): Promise<Buffer>;
+	/** Stores a file as POST /v1/files would (no request recorded, no checks); returns its record. */
+	addStoredFile(data: Buffer | string, filename: string, purpose: string): Promise<StoredApiFile>;
+	/** Requests that broke OpenAI's published schemas (judge.ts), in arrival order; cleared by reset() and takeSchemaViolations(). */
+	readonly schemaViolations: readonly SchemaViolation[];
+	/** Returns the schema violations recorded so far and forgets them (the jest harness fails a test that leaves any). */
+	takeSchemaViolations(): SchemaViolation[];
+	/** Every batch since the last reset(), in creation order: the API object, the lines' run order (= output order), what is done. */
+	readonly batches: readonly ServerBatch[];
+	/** Moves the Files/Batch clock forward by `ms` (any clock mode), then runs every batch step due; resolves when done. */
+	advanceClock(ms: number): Promise<void>;
+	/** Runs every batch step due at the clock's present reading; resolves when done. */
+	settleBatches(): Promise<void>;
 	/** Stop listening and destroy every open socket (keep-alive and hanging ones too). */
 	close(): Promise<void>;
 }
