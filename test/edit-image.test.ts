@@ -264,14 +264,14 @@ describe('every option edits take reaches the form, as text fields', () => {
 		});
 	});
 
-	test('the panel offers every Create Image option but Moderation and Style, plus Mask, Markup and Input Fidelity', async () => {
+	test('the panel offers every Create Image option but Moderation and Style, plus Mask, Markup, Input Fidelity, Mask URL and Mask File ID', async () => {
 		const { loadPackageNodeTypes } = await import('./helpers/engine');
 		const types = loadPackageNodeTypes();
 		const optionNames = (type: string) =>
 			(types.getByNameAndVersion(type).description.properties.find((p) => p.name === 'options')!.options as Array<{ name: string }>).map((o) => o.name);
 		const create = optionNames('n8n-nodes-create-image.createImage');
 		const edit = optionNames('n8n-nodes-create-image.editImage');
-		expect(edit.sort()).toEqual([...create.filter((name) => name !== 'moderation' && name !== 'style'), 'inputFidelity', 'markup', 'mask'].sort());
+		expect(edit.sort()).toEqual([...create.filter((name) => name !== 'moderation' && name !== 'style'), 'inputFidelity', 'markup', 'mask', 'maskFileId', 'maskUrl'].sort());
 	});
 });
 
