@@ -14,6 +14,7 @@ import sharp from 'sharp';
 
 import { MAX_IMAGE_URL_LENGTH } from '../nodes/EditImage/references';
 import { binaryBuffer, chain, FIXTURE_TYPES, loadPackageNodeTypes, runWorkflow, type RunResult } from './helpers/engine';
+import { centre, close, negated, type Colour } from './helpers/pixels';
 import { registerToolVariant } from './helpers/tool-variant';
 import { startImageServer, type ImageServer } from './server';
 import { EDIT_NODE, EDIT_NODE_TYPE, edits, errorMessage, itemError, openAiCredentials } from './workflow';
@@ -21,7 +22,6 @@ import { EDIT_NODE, EDIT_NODE_TYPE, edits, errorMessage, itemError, openAiCreden
 const types = loadPackageNodeTypes();
 const TOOL_TYPE = registerToolVariant(types, EDIT_NODE_TYPE);
 
-type Colour = { r: number; g: number; b: number };
 const RED: Colour = { r: 200, g: 30, b: 40 };
 const GREEN: Colour = { r: 20, g: 180, b: 60 };
 const BLUE: Colour = { r: 30, g: 60, b: 220 };
@@ -29,13 +29,6 @@ const BLUE: Colour = { r: 30, g: 60, b: 220 };
 const solid = async (colour: Colour, width = 512, height = 512) =>
 	await sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
 
-async function centre(data: Buffer): Promise<Colour> {
-	const { data: pixels, info } = await sharp(data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-	const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-	return { r: pixels[at], g: pixels[at + 1], b: pixels[at + 2] };
-}
-const negated = (c: Colour): Colour => ({ r: 255 - c.r, g: 255 - c.g, b: 255 - c.b });
-const near = (a: Colour, b: Colour) => Math.max(Math.abs(a.r - b.r), Math.abs(a.g - b.g), Math.abs(a.b - b.b)) <= 6;
 
 let server: ImageServer;
 let photos: http.Server;
@@ -130,7 +123,7 @@ describe('edits by image URL', () => {
 			const item = run.result[index];
 			expect(item.pairedItem).toEqual({ item: index });
 			expect(item.binary!.data.mimeType).toBe('image/png');
-			expect(near(await centre(await binaryBuffer(item)), negated(colour))).toBe(true);
+			expect(close(await centre(await binaryBuffer(item)), negated(colour))).toBe(true);
 		}
 		// Every download of a photo was the image server's own, none the node's.
 		expect(photoRequests.map((request) => request.path).sort()).toEqual(['/blue.png', '/green.png', '/red.png']);
@@ -164,7 +157,7 @@ describe('edits by image URL', () => {
 		expect(run.result).toHaveLength(2);
 		expect(run.result[0].binary!.data.mimeType).toBe('image/webp');
 		// The first image is the one edited: green, negated.
-		expect(near(await centre(await binaryBuffer(run.result[0])), negated(GREEN))).toBe(true);
+		expect(close(await centre(await binaryBuffer(run.result[0])), negated(GREEN))).toBe(true);
 	});
 
 	test('an expression giving a list, and a base64 data URL: sent as they are', async () => {
@@ -173,7 +166,7 @@ describe('edits by image URL', () => {
 
 		expect(run.error?.message).toBeUndefined();
 		expect(sentBodies()[0].images).toEqual([{ image_url: dataUrl }, { image_url: photo('red') }]);
-		expect(near(await centre(await binaryBuffer(run.result[0])), negated(BLUE))).toBe(true);
+		expect(close(await centre(await binaryBuffer(run.result[0])), negated(BLUE))).toBe(true);
 		expect(photoRequests.map((request) => request.path)).toEqual(['/red.png']);
 	});
 
@@ -185,7 +178,7 @@ describe('edits by image URL', () => {
 		expect(run.result[0].json.status).toBe(200);
 		const data = (run.result[0].json.body as { data: Array<{ b64_json?: string }> }).data;
 		expect(typeof data[0].b64_json).toBe('string');
-		expect(near(await centre(Buffer.from(data[0].b64_json!, 'base64')), negated(RED))).toBe(true);
+		expect(close(await centre(Buffer.from(data[0].b64_json!, 'base64')), negated(RED))).toBe(true);
 		expect(run.result[0].binary).toBeUndefined();
 	});
 
@@ -195,7 +188,7 @@ describe('edits by image URL', () => {
 		expect(run.error?.message).toBeUndefined();
 		expect(sentBodies()[0]).toEqual({ model: 'gpt-image-2', prompt: 'stream it', images: [{ image_url: photo('green') }], stream: true, partial_images: 2 });
 		expect(run.result.map((item) => item.json.partialImageIndex)).toEqual([0, 1, undefined]);
-		expect(near(await centre(await binaryBuffer(run.result[2])), negated(GREEN))).toBe(true);
+		expect(close(await centre(await binaryBuffer(run.result[2])), negated(GREEN))).toBe(true);
 	});
 });
 
@@ -211,7 +204,7 @@ describe('edits by file id', () => {
 
 		expect(run.error?.message).toBeUndefined();
 		expect(sentBodies()).toEqual([{ model: 'gpt-image-2', prompt: 'by id', images: [{ file_id: image.id }, { file_id: second.id }], mask: { file_id: mask.id } }]);
-		expect(near(await centre(await binaryBuffer(run.result[0])), negated(RED))).toBe(true);
+		expect(close(await centre(await binaryBuffer(run.result[0])), negated(RED))).toBe(true);
 		expect(photoRequests).toHaveLength(0);
 	});
 });
@@ -346,7 +339,7 @@ describe('Edit Image Tool (AI Agent)', () => {
 			note: expect.stringMatching(/^The image was delivered to the workflow as the file .*You have no link to it/),
 		});
 		expect(JSON.stringify(answer.json).length).toBeLessThan(600);
-		expect(near(await centre(await binaryBuffer(answer)), negated(RED))).toBe(true);
+		expect(close(await centre(await binaryBuffer(answer)), negated(RED))).toBe(true);
 	});
 
 	test('Image Link for the Agent = Signed URL: the model gets a link to the edited file', async () => {
