@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
 import { startEditor, type Editor } from '../../scripts/lib/editor';
 import { startImageServer, type ImageServer, type RecordedRequest } from '../../test/server';
 import { freePorts, N8nInstance, type ExecuteResult, type N8nItem, type N8nRun } from '../lib/n8n';
 import type { HostSuiteInput, HostSuiteResult } from './create-image';
+import { centre } from './edit-image';
 import { Checks, seconds } from './runner';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -284,11 +284,6 @@ export async function runAgentSuite({ ready, name, limiter, log }: HostSuiteInpu
 			const [createdBytes, editedBytes] = [n8n.readBinary(createdFile), n8n.readBinary(editedFile)];
 			const pixel = (bytes: Buffer) => bytes.readUInt32BE(16) + 'x' + bytes.readUInt32BE(20);
 			assert.equal(pixel(editedBytes), pixel(createdBytes), 'the edit has the created image\'s size');
-			const centre = async (bytes: Buffer) => {
-				const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-				const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-				return [data[at], data[at + 1], data[at + 2]];
-			};
 			assert.deepEqual(await centre(editedBytes), (await centre(createdBytes)).map((channel) => 255 - channel), 'the edit is the created image, negated by the server');
 			const requests = await conversation('edit');
 			const [edited] = JSON.parse(requests[2].toolOutputs[1]) as Array<Record<string, unknown>>;

@@ -75,7 +75,8 @@ export interface EditSuiteInput {
 	paired: (item: N8nItem) => number[];
 }
 
-async function centre(bytes: Buffer): Promise<number[]> {
+/** The red, green and blue of an image's centre pixel. */
+export async function centre(bytes: Buffer): Promise<number[]> {
 	const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
 	const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
 	return [data[at], data[at + 1], data[at + 2]];
