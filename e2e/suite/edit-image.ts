@@ -29,12 +29,19 @@ const URL_PRODUCTS = [
 	{ sku: 'lamp', edit: 'Place this lamp on a desk in a cosy study at dusk' },
 ];
 
+/** A photo the image server serves: its address, and its bytes (read once, before the workflows run). */
+export interface Photo {
+	url: string;
+	bytes: Buffer;
+}
+
 /**
  * Three photos the image server serves without a login (GET /files/{id}.png, as its `url`
- * answers): made with dall-e-3 and response_format url. Returns their addresses, in order.
+ * answers): made with dall-e-3 and response_format url, and read once now, so that every later
+ * download of them is the image server's own. Returns them in order.
  */
-export async function hostPhotos(images: ImageServer): Promise<string[]> {
-	const urls: string[] = [];
+export async function hostPhotos(images: ImageServer): Promise<Photo[]> {
+	const photos: Photo[] = [];
 	for (const sku of URL_PRODUCTS.map((product) => product.sku)) {
 		const response = await fetch(`${images.baseUrl}/images/generations`, {
 			method: 'POST',
@@ -43,18 +50,19 @@ export async function hostPhotos(images: ImageServer): Promise<string[]> {
 		});
 		const body = (await response.json()) as { data?: Array<{ url?: string }> };
 		assert.equal(response.status, 200, `photo for ${sku}: ${JSON.stringify(body).slice(0, 300)}`);
-		urls.push(String(body.data?.[0]?.url));
+		const url = String(body.data?.[0]?.url);
+		photos.push({ url, bytes: Buffer.from(await (await fetch(url)).arrayBuffer()) });
 	}
-	return urls;
+	return photos;
 }
 
 /** The URL example with its placeholder photo addresses (https://example.com/photos/…) replaced by `photos`, in order. */
-export function withPhotoUrls(path: string, photos: string[]): Record<string, unknown> {
+export function withPhotoUrls(path: string, photos: Photo[]): Record<string, unknown> {
 	let text = readFileSync(path, 'utf8');
 	URL_PRODUCTS.forEach((product, index) => {
 		const placeholder = `https://example.com/photos/${product.sku}.png`;
 		assert.ok(text.includes(placeholder), `${placeholder} is not in ${path}`);
-		text = text.replace(placeholder, photos[index]);
+		text = text.replace(placeholder, photos[index].url);
 	});
 	return JSON.parse(text) as Record<string, unknown>;
 }
@@ -67,8 +75,8 @@ export interface EditSuiteInput {
 	refusals: Promise<ExecuteResult>;
 	/** When each workflow's last run started: requests are told apart by it. */
 	started: () => { example: number; urls: number };
-	/** The photo addresses the URL example edits (hostPhotos). */
-	photos: () => Promise<string[]>;
+	/** The photos the URL example edits (hostPhotos). */
+	photos: () => Promise<Photo[]>;
 	context: () => Promise<{ images: ImageServer; n8n: N8nInstance }>;
 	succeeded: (result: ExecuteResult) => N8nRun;
 	mustHaveRun: (result: ExecuteResult) => N8nRun;
@@ -152,8 +160,7 @@ export async function runEditChecks(input: EditSuiteInput): Promise<void> {
 			const bytes = n8n.readBinary(file);
 			const { width, height } = await sharp(bytes).metadata();
 			assert.deepEqual({ width, height }, { width: 1536, height: 1024 });
-			const photo = Buffer.from(await (await fetch(photos[i])).arrayBuffer());
-			assert.deepEqual(await centre(bytes), (await centre(photo)).map((channel) => 255 - channel), 'the edit is the photo of this item, negated');
+			assert.deepEqual(await centre(bytes), (await centre(photos[i].bytes)).map((channel) => 255 - channel), 'the edit is the photo of this item, negated');
 			assert.equal(item.json.prompt, URL_PRODUCTS[i].edit);
 			assert.deepEqual(paired(item), [i]);
 		}
@@ -161,7 +168,7 @@ export async function runEditChecks(input: EditSuiteInput): Promise<void> {
 
 	await checks.check('Edit Image from URLs example: JSON requests naming the photo addresses; only the image server downloaded the photos', async () => {
 		const { images } = await context();
-		const photos = await input.photos();
+		const photos = (await input.photos()).map((photo) => photo.url);
 		const since = input.started().urls;
 		const sent = images.requests.filter((r) => r.kind === 'edit' && r.receivedAt >= since && URL_PRODUCTS.some((p) => (r.body as { prompt?: string }).prompt === p.edit));
 		assert.equal(sent.length, 3, 'edit requests for the URL example');
