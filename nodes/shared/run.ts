@@ -24,7 +24,8 @@ export interface ImageOperation {
 	/**
 	 * The request bodies for one checked item (several when `n` is split): JSON, or encoded when
 	 * sent (multipart/form-data); `modelInBody` is false
-	 * for Azure's dated routes, which name the deployment in the URL. Throws ItemInputError for
+	 * for Azure's dated routes, which name the deployment in the URL; `endpoint` is where the
+	 * requests go (what the provider takes). Throws ItemInputError for
 	 * input of the operation's own that is wrong; nothing has been sent yet.
 	 */
 	plan(
@@ -33,6 +34,7 @@ export interface ImageOperation {
 		config: ItemConfig,
 		family: ModelFamily | undefined,
 		modelInBody: boolean,
+		endpoint: Endpoint,
 	): RequestBody[] | Promise<RequestBody[]>;
 }
 
@@ -68,7 +70,7 @@ async function planItems(
 			const config = readItemConfig(ctx, itemIndex);
 			const family = validateItem(ctx, itemIndex, config, endpoint.limits);
 			const { modelInBody } = endpoint.route(operation.path, config.model);
-			const bodies = await operation.plan(ctx, itemIndex, config, family, modelInBody);
+			const bodies = await operation.plan(ctx, itemIndex, config, family, modelInBody, endpoint);
 			plans.push({ config, bodies });
 		} catch (error) {
 			const nodeError =
