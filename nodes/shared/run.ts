@@ -110,7 +110,7 @@ async function runItem(
 
 	if (config.resultFormat === 'rawResponse') {
 		const answers = await allOrFirstError(plan.bodies, settings, async (body) => (await send(body)).answer);
-		return rawItems(itemIndex, answers);
+		return rawItems(itemIndex, answers, config, endpoint.kind);
 	}
 
 	const perRequest = await allOrFirstError(plan.bodies, settings, async (body): Promise<MadeImage[]> => {
