@@ -33,29 +33,32 @@ const usage = (text: number, image: number, output: number) => ({
 	total_tokens: text + image + output,
 });
 
+// 'a cat' is 5 characters: 2 text tokens; 1024x1024 at high quality: 4160 output tokens.
+const CAT_USAGE = { input_tokens: 2, input_tokens_details: { text_tokens: 2, image_tokens: 0 }, output_tokens: 4160, total_tokens: 4162 };
+const CAT_COST_DIRECT = {
+	usd: 0.12481,
+	textInputTokens: 2,
+	imageInputTokens: 0,
+	outputTokens: 4160,
+	rates: { textInput: 5, imageInput: 8, imageOutput: 30 },
+	batch: false,
+	source: 'OpenAI API pricing (openai.com/api/pricing), May 2026 prices, read 2026-12-03',
+};
+
 describe('estimateCost: the arithmetic', () => {
 	test('gpt-image-2 direct: (2 × $5 + 0 × $8 + 4160 × $30) / 1M = $0.12481', () => {
-		expect(estimateCost(usage(2, 0, 4160), GPT_IMAGE_2, { batch: false })).toEqual({
-			usd: 0.12481,
-			textInputTokens: 2,
-			imageInputTokens: 0,
-			outputTokens: 4160,
-			rates: { textInput: 5, imageInput: 8, imageOutput: 30 },
-			batch: false,
-			source: 'the table',
-		});
+		expect(CAT_USAGE).toEqual(usage(2, 0, 4160));
+		expect(estimateCost(CAT_USAGE, GPT_IMAGE_2, { batch: false })).toEqual({ ...CAT_COST_DIRECT, source: 'the table' });
 	});
 
 	test('gpt-image-2 through the Batch API: every rate halved, $0.062405', () => {
 		expect(BATCH_RATE_FACTOR).toBe(0.5);
+		const direct = estimateCost(usage(2, 0, 4160), GPT_IMAGE_2, { batch: false });
 		expect(estimateCost(usage(2, 0, 4160), GPT_IMAGE_2, { batch: true })).toEqual({
+			...direct,
 			usd: 0.062405,
-			textInputTokens: 2,
-			imageInputTokens: 0,
-			outputTokens: 4160,
 			rates: { textInput: 2.5, imageInput: 4, imageOutput: 15 },
 			batch: true,
-			source: 'the table',
 		});
 	});
 
@@ -133,18 +136,6 @@ function routeOpenAiToServer(): () => void {
 }
 
 const openAiItself = () => ({ credentials: { openAiImagesApi: { apiKey: server.apiKey, baseUrl: 'https://api.openai.com/v1' } } });
-
-// 'a cat' is 5 characters: 2 text tokens; 1024x1024 at high quality: 4160 output tokens.
-const CAT_USAGE = { input_tokens: 2, input_tokens_details: { text_tokens: 2, image_tokens: 0 }, output_tokens: 4160, total_tokens: 4162 };
-const CAT_COST_DIRECT = {
-	usd: 0.12481,
-	textInputTokens: 2,
-	imageInputTokens: 0,
-	outputTokens: 4160,
-	rates: { textInput: 5, imageInput: 8, imageOutput: 30 },
-	batch: false,
-	source: 'OpenAI API pricing (openai.com/api/pricing), May 2026 prices, read 2026-12-03',
-};
 
 describe('in the engine: requests to OpenAI priced from the table', () => {
 	let unroute: () => void;
