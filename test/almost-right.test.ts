@@ -5,7 +5,7 @@
  */
 import { startImageServer, type ImageServer } from './server';
 import { getImage } from './server/images';
-import { RELAY_QUOTA_ERROR } from './server/lies';
+import { PLAIN_TEXT_200, RELAY_QUOTA_ERROR, SIGN_IN_PAGE } from './server/lies';
 import { binaryBuffer, runListSearch, testCredential } from './helpers/engine';
 import { createImageNode, generations, imageDimensions, openAiCredentials, runCreateImage, errorMessage, itemError } from './workflow';
 import { answerTime } from '../nodes/shared/answerChecks';
@@ -85,8 +85,8 @@ describe('1. a 2xx answer is trusted only for real images', () => {
 	});
 
 	test.each([
-		['an HTML page', '[lie:html-200]', 'HTTP 200 with text/html instead of JSON: Sign in - Gateway Sign in to continue'],
-		['plain text', '[lie:text-200]', 'HTTP 200 with text/plain instead of JSON: upstream connect error or disconnect/reset before headers'],
+		['an HTML page', '[lie:html-200]', `HTTP 200 with text/html (${SIGN_IN_PAGE.length} bytes) instead of JSON: Sign in - Gateway Sign in to continue`],
+		['plain text', '[lie:text-200]', `HTTP 200 with text/plain (${PLAIN_TEXT_200.length} bytes) instead of JSON: upstream connect error or disconnect/reset before headers`],
 	])('HTTP 200 with %s: the error says what came back', async (_what, tag, said) => {
 		const run = await runCreateImage(server, [{ prompt: `gateway ${tag}` }]);
 		expect(run.status).toBe('error');

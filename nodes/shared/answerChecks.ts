@@ -4,7 +4,7 @@
  */
 import { NodeApiError, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
-import { describeApiError } from './transport/errors';
+import { describeApiError, quoteServerText } from './transport/errors';
 
 /** No Images API answer is older than this (2015-01-01): smaller `created` values are misread units. */
 const EARLIEST_MS = Date.UTC(2015, 0, 1);
@@ -31,7 +31,7 @@ export function describeB64(value: unknown): string {
 	if (value === null) return 'b64_json null';
 	// A string that decodes to no bytes ("" or padding only): empty, whatever its characters.
 	if (typeof value === 'string') return 'an empty b64_json';
-	return `a b64_json that is not text (${JSON.stringify(value).slice(0, 50)})`;
+	return `a b64_json that is not text (${quoteServerText(JSON.stringify(value) ?? String(value), 50)})`;
 }
 
 /**
@@ -56,10 +56,16 @@ export function untrustedAnswer(ctx: IExecuteFunctions, itemIndex: number, what:
 	return new NodeApiError(ctx.getNode(), { message } as JsonObject, { message, itemIndex });
 }
 
-/** What a 2xx body that is not JSON says, in words: its content type and text. */
-export function describeNonJson(body: unknown, status: number, contentType: string | undefined): string {
+/**
+ * What a 2xx body that is not JSON is, in words: its status, content type, length (`bytes` as
+ * received when known, else the text's) and what its text says (describeApiError: an HTML
+ * page's title and text, a JSON error's message, else the start of the text), with any image
+ * data elided (quoteServerText): an answer cut off inside `b64_json`, or an event stream where
+ * JSON was expected, never puts base64 or the reader's image placeholders into an error.
+ */
+export function describeNonJson(body: unknown, status: number, contentType: string | undefined, bytes?: number): string {
 	const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body ?? '');
 	const type = contentType ? contentType.split(';')[0].trim() : 'no content type';
 	if (text.trim() === '') return `HTTP ${status} with an empty body (${type}) instead of JSON`;
-	return `HTTP ${status} with ${type} instead of JSON: ${describeApiError(text, status).message}`;
+	return `HTTP ${status} with ${type} (${bytes ?? Buffer.byteLength(text)} bytes) instead of JSON: ${describeApiError(text, status).message}`;
 }

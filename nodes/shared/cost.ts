@@ -103,29 +103,25 @@ export function estimateCost(usage: unknown, pricing: Pricing, { batch }: { batc
 }
 
 /**
- * The usage of one request's answer body: its `usage`, or for a streamed answer read whole (a
- * list of event bodies, Raw Response) the sum of its events' usages (each completed event
- * reports its image's). Undefined when there is none.
- */
-export function answerUsage(body: unknown): unknown {
-	if (!Array.isArray(body)) return body && typeof body === 'object' ? (body as IDataObject).usage : undefined;
-	const counts = body.map((event) => tokenCounts((event as IDataObject | null)?.usage)).filter((count) => count !== undefined);
-	if (counts.length === 0) return undefined;
-	const sum = (key: 'text' | 'image' | 'output') => counts.reduce((total, count) => total + count[key], 0);
-	return { input_tokens_details: { text_tokens: sum('text'), image_tokens: sum('image') }, output_tokens: sum('output') };
-}
-
-/**
  * The estimated cost of one request of an item (its model and Prices per 1M Tokens), sent to a
- * server of `endpointKind`, from the answer's `usage`; `batch` when it went through the Batch
- * API. Undefined when no price is known or the usage lacks counts (pricingFor, estimateCost).
+ * server of `endpointKind`, from the `usage` of each part of its answer (a plain answer: one; a
+ * streamed one: one per event, completed events reporting their image's, partial ones none),
+ * summed; `batch` when it went through the Batch API. Parts without a usage are skipped.
+ * Undefined when no price is known, no part reports a usage, or one lacks a count (pricingFor,
+ * estimateCost). Throws nothing.
  */
 export function requestCost(
 	config: Pick<ItemConfig, 'model' | 'prices'>,
 	endpointKind: Endpoint['kind'] | undefined,
-	usage: unknown,
+	usages: unknown[],
 	batch = false,
 ): EstimatedCost | undefined {
 	const pricing = pricingFor(config.model, endpointKind, config.prices);
-	return pricing && estimateCost(usage, pricing, { batch });
+	const reported = usages.filter((usage) => usage !== undefined && usage !== null);
+	if (!pricing || reported.length === 0) return undefined;
+	const counts = reported.map(tokenCounts);
+	if (counts.some((count) => count === undefined)) return undefined;
+	const sum = (key: 'text' | 'image' | 'output') => counts.reduce((total, count) => total + count![key], 0);
+	const usage = { input_tokens_details: { text_tokens: sum('text'), image_tokens: sum('image') }, output_tokens: sum('output') };
+	return estimateCost(usage, pricing, { batch });
 }

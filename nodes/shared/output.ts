@@ -1,16 +1,16 @@
-import { type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as workflow from 'n8n-workflow';
+import { NodeApiError, type accumulateTokenUsage, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import { answerTime, describeB64, describeBytes, describeNonJson, untrustedAnswer } from './answerChecks';
-import { answerUsage, requestCost } from './cost';
-import { imageFromValue } from './transport/answer';
+import { requestCost } from './cost';
+import { imageFromValue, type ImageAnswer } from './transport/answer';
 import { fileNameFor, imageTypeOf, type FileType } from './files';
 import type { ItemConfig } from './parameters';
 import { DOCUMENTED_URL_LIFETIME_MS, type Endpoint } from './transport/endpoint';
-import { buildApiError } from './transport/errors';
+import { buildApiError, quoteServerText } from './transport/errors';
 import type { ApiAnswer, SendSettings } from './transport/http';
-import { downloadImage } from './transport/http';
+import { downloadImage, streamShortfall } from './transport/http';
 import { header } from './transport/retry';
-import { imageEventAnswers } from './transport/stream';
 
 interface ImageDatum {
 	b64_json?: string;
@@ -31,41 +31,157 @@ export interface MadeImage {
 const defined = (object: IDataObject): IDataObject =>
 	Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== null));
 
+/** What an answer made: its images and, when fewer came than were asked for, the item's error beside them. */
+export interface AnswerImages {
+	images: MadeImage[];
+	/**
+	 * A streamed answer with fewer final images than asked for (its stream cut short, ended early,
+	 * or ended by an error event after some images): why the others are missing. The images that
+	 * arrived are in `images` all the same: they were made and paid for.
+	 */
+	shortfall?: NodeApiError;
+}
+
+/** Where and when an answer came from, for imagesFromAnswer. */
+export interface AnswerSource {
+	/** When the answer arrived (ms since the epoch): `createdAt` when the answer's `created` is not believable. */
+	receivedAt: number;
+	/** The item's request settings: its index, and the bounds for downloading returned URLs. */
+	settings: SendSettings;
+	/** The server that answered: whose words lead in errors, whether its URLs expire, its origin. Default: OpenAI's rules. */
+	endpoint?: Pick<Endpoint, 'kind' | 'urlLifetimeMs' | 'origin'>;
+	/** How many final images the request asked for (its `n`, default 1): a streamed answer with fewer has a shortfall. */
+	asked?: number;
+}
+
+/** The answers an answer is made of: a plain answer is one; a streamed one is its image and error events, each of the plain shape. */
+function answerParts(answer: ApiAnswer): ImageAnswer[] {
+	return answer.events ?? [{ body: answer.body, images: answer.images ?? [] }];
+}
+
 /**
- * The images of one successful answer, with their metadata. Each image's bytes are held once:
- * the base64 text is dropped from the answer as soon as it is decoded, and URLs are downloaded
- * (without credentials) into the binary. Nothing is trusted as it comes: an image is made only
- * from non-empty bytes that are an image (its type from the bytes); an empty `b64_json` next to
- * a `url` uses the url; a 2xx with an `error` object is that error; anything else is the item's
- * error, naming the image's position and what arrived. `endpoint` (the server that answered)
- * decides whose words lead in errors and whether its URLs expire (`urlLifetimeMs`).
+ * The token usage one request reported (OpenAI's `usage`: `input_tokens`, `output_tokens`): of
+ * a plain answer, its `usage`; of a streamed one, the sum over its completed events' `usage`
+ * (partial images carry none). Undefined when the answer reports none. Raw and Images answers
+ * alike. Source: openai 7.59.0 images.d.ts (ImagesResponse.usage, ImageGenCompletedEvent.usage).
+ */
+export function answerUsage(answer: ApiAnswer): { inputTokens: number; outputTokens: number } | undefined {
+	let usage: { inputTokens: number; outputTokens: number } | undefined;
+	for (const part of answerParts(answer)) {
+		const reported = (part.body as { usage?: { input_tokens?: unknown; output_tokens?: unknown } } | undefined)?.usage;
+		if (!reported || typeof reported !== 'object') continue;
+		const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0);
+		usage ??= { inputTokens: 0, outputTokens: 0 };
+		usage.inputTokens += count(reported.input_tokens);
+		usage.outputTokens += count(reported.output_tokens);
+	}
+	return usage;
+}
+
+/**
+ * Adds one request's token usage (answerUsage) to the node run's, where n8n keeps it: its run
+ * data's `metadata.tokenUsage` (`inputTokens`, `outputTokens`), through n8n-workflow's
+ * `accumulateTokenUsage` (n8n 2.x; its evaluations read it). Call it once per request, with its
+ * final answer (after retries). n8n 1.x's n8n-workflow has no such helper: then nothing is
+ * reported (usage stays in the items' JSON). Never throws: a run's metadata is no reason to fail.
+ */
+export function reportUsage(ctx: IExecuteFunctions, answer: ApiAnswer): void {
+	const usage = answerUsage(answer);
+	// Read from the host's n8n-workflow at run time: undefined on n8n 1.x.
+	const accumulate = (workflow as { accumulateTokenUsage?: typeof accumulateTokenUsage }).accumulateTokenUsage;
+	if (!usage || typeof accumulate !== 'function') return;
+	try {
+		accumulate(ctx, usage.inputTokens, usage.outputTokens);
+	} catch {
+		// A context without run data to write to (none known): the items still carry their usage.
+	}
+}
+
+/**
+ * The images of one answer (any status), with their metadata: the one path from an answer to
+ * images, for plain answers, streamed ones (each image event is an answer of the plain shape,
+ * transport/stream.ts) and any other source of plain answers (a batch's output lines): call it
+ * with `{ status, headers, body, attempts }` and `{ receivedAt, settings }`.
+ *
+ * Each image's bytes are held once: the base64 text is dropped from the answer as soon as it is
+ * decoded, and URLs are downloaded (without credentials) into the binary. Nothing is trusted as
+ * it comes: an image is made only from non-empty bytes that are an image (its type from the
+ * bytes); an empty `b64_json` next to a `url` uses the url. Throws NodeApiError for an error
+ * status, a 2xx with an `error` object (or an error event before any image), a body that is not
+ * JSON, an image that cannot be made (naming its position and what arrived), and an answer that
+ * yields no image at all. Partial images (streamed) come before their final image with
+ * `partialImageIndex`; previews of an image that never completed are left out. A streamed
+ * answer with fewer final images than `source.asked` returns them with a `shortfall`.
  */
 export async function imagesFromAnswer(
 	ctx: IExecuteFunctions,
 	config: ItemConfig,
 	answer: ApiAnswer,
-	receivedAt: number,
-	settings: SendSettings,
-	endpoint?: Pick<Endpoint, 'kind' | 'urlLifetimeMs'>,
-): Promise<MadeImage[]> {
-	if (answer.events) {
-		// Streamed: each partial or completed event is an answer of one image.
-		const images: MadeImage[] = [];
-		for (const event of imageEventAnswers(ctx.getNode(), settings.itemIndex, config.model, answer, endpoint?.kind)) {
-			const [image] = await imagesFromAnswer(ctx, config, event.answer, receivedAt, settings, endpoint);
-			if (event.partialImageIndex !== undefined) image.json.partialImageIndex = event.partialImageIndex;
-			images.push(image);
-		}
-		return images;
-	}
+	source: AnswerSource,
+): Promise<AnswerImages> {
+	const { settings, endpoint } = source;
 	const { itemIndex } = settings;
-	if (!answer.body || typeof answer.body !== 'object' || Buffer.isBuffer(answer.body)) {
-		throw untrustedAnswer(ctx, itemIndex, describeNonJson(answer.body, answer.status, header(answer.headers, 'content-type')));
+	if (answer.status >= 400) {
+		throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts, answer, endpoint?.kind);
 	}
-	const body = answer.body as IDataObject;
+	const images: MadeImage[] = [];
+	let finals = 0;
+	let streamError: NodeApiError | undefined;
+	for (const part of answerParts(answer)) {
+		try {
+			const made = await imagesFromPart(ctx, config, answer, part, source);
+			for (const image of made) {
+				if (part.partialImageIndex !== undefined) image.json.partialImageIndex = part.partialImageIndex;
+				else finals++;
+				images.push(image);
+			}
+		} catch (error) {
+			// An error event after images arrived: those images are kept, the error is the shortfall's.
+			if (!part.event || finals === 0 || !(error instanceof NodeApiError)) throw error;
+			streamError = error;
+			break;
+		}
+	}
+	// Previews of an image whose completed event never came.
+	while (images.length && images[images.length - 1].json.partialImageIndex !== undefined) images.pop();
+	if (finals === 0) {
+		// The same guard for every answer: a request that succeeded but made no image is an error.
+		const what = answer.events
+			? `its event stream held no completed image event (${describeEvents(answer.events)})`
+			: `it holds no image (no "data" entries): ${quoteServerText(JSON.stringify(answer.body) ?? '')}`;
+		throw untrustedAnswer(ctx, itemIndex, what);
+	}
+	const asked = source.asked ?? 1;
+	if (!answer.events || finals >= asked) return { images };
+	return { images, shortfall: streamShortfall(ctx, settings, endpoint?.origin, answer, streamError, finals, asked) };
+}
+
+/** The event types of a stream, counted, for an error: "2 image_generation.partial_image, 1 error". */
+function describeEvents(events: ImageAnswer[]): string {
+	if (events.length === 0) return 'no image or error event';
+	const counts = new Map<string, number>();
+	for (const event of events) counts.set(event.event ?? 'event', (counts.get(event.event ?? 'event') ?? 0) + 1);
+	return [...counts].map(([name, count]) => `${count} ${name}`).join(', ');
+}
+
+/** The images of one answer of the plain shape (a plain answer, or one event of a stream). */
+async function imagesFromPart(
+	ctx: IExecuteFunctions,
+	config: ItemConfig,
+	answer: ApiAnswer,
+	part: ImageAnswer,
+	{ receivedAt, settings, endpoint }: AnswerSource,
+): Promise<MadeImage[]> {
+	const { itemIndex } = settings;
+	if (!part.body || typeof part.body !== 'object' || Buffer.isBuffer(part.body)) {
+		throw untrustedAnswer(ctx, itemIndex, describeNonJson(part.body, answer.status, header(answer.headers, 'content-type'), answer.bytes));
+	}
+	const body = part.body as IDataObject;
 	if (!Array.isArray(body.data) && body.error) {
-		// A relay's error inside a 2xx: the same error as with an error status.
-		throw buildApiError(ctx.getNode(), itemIndex, answer.status, body, config.model, answer.attempts, { headers: answer.headers }, endpoint?.kind);
+		// A relay's error inside a 2xx, or an error event: the same error as with an error status.
+		const error = buildApiError(ctx.getNode(), itemIndex, answer.status, body, config.model, answer.attempts, { headers: answer.headers }, endpoint?.kind);
+		if (part.event) error.description = `${error.description}, sent as an error event in the answer's event stream`;
+		throw error;
 	}
 	const data = (Array.isArray(body.data) ? body.data : []) as ImageDatum[];
 	const createdMs = answerTime(body.created, receivedAt);
@@ -82,13 +198,13 @@ export async function imagesFromAnswer(
 	const images: MadeImage[] = [];
 	for (const [position, entry] of data.entries()) {
 		const datum = (entry && typeof entry === 'object' ? entry : {}) as ImageDatum;
-		const where = `image ${position} of the answer`;
+		const where = part.event ? `the ${part.event} event` : `image ${position} of the answer`;
 		let bytes: Buffer | undefined;
 		let contentType: string | undefined;
 		let source = '';
 		const b64 = datum.b64_json;
 		if (typeof b64 === 'string') {
-			const decoded = imageFromValue(b64, answer.images ?? []);
+			const decoded = imageFromValue(b64, part.images);
 			delete datum.b64_json;
 			if (decoded.length > 0) bytes = decoded;
 		}
@@ -96,7 +212,7 @@ export async function imagesFromAnswer(
 			({ data: bytes, contentType } = await downloadImage(ctx, datum.url, settings));
 			source = ` (downloaded from ${datum.url.startsWith('data:') ? 'its data: URL' : safeOrigin(datum.url)})`;
 		} else if (!bytes) {
-			const url = datum.url === undefined ? 'no url' : `url ${JSON.stringify(datum.url)}`;
+			const url = datum.url === undefined ? 'no url' : `url ${quoteServerText(JSON.stringify(datum.url))}`;
 			throw untrustedAnswer(ctx, itemIndex, `${where} has ${describeB64(b64)} and ${url}: no image was made from it`);
 		}
 		const type = imageTypeOf(bytes);
@@ -115,10 +231,10 @@ export async function imagesFromAnswer(
 				revisedPrompt: datum.revised_prompt,
 				expiresAt: isHttpUrl && lifetime ? new Date(createdMs + lifetime).toISOString() : undefined,
 				url: isHttpUrl ? datum.url : undefined,
-				// Usage is per request: on its first image only, so that a sum over items is right.
+				// Usage is per request (streamed: per completed event): on its first image only, so that a sum over items is right.
 				usage: position === 0 ? body.usage : undefined,
 				// What the request cost, from its usage (cost.ts): per request, like usage.
-				estimatedCost: position === 0 ? requestCost(config, endpoint?.kind, body.usage, answer.batch) : undefined,
+				estimatedCost: position === 0 ? requestCost(config, endpoint?.kind, [body.usage], answer.batch) : undefined,
 				// SVG authoring tokens, per request like usage (openai 7.59.0: `svg_usage`).
 				svgUsage: position === 0 ? body.svg_usage : undefined,
 				safetyIdentifier: body.safety_identifier,
@@ -126,9 +242,6 @@ export async function imagesFromAnswer(
 				promptFilterResults: datum.prompt_filter_results ?? common.promptFilterResults,
 			}),
 		});
-	}
-	if (images.length === 0) {
-		throw untrustedAnswer(ctx, itemIndex, `it holds no image (no "data" entries): ${JSON.stringify(body).slice(0, 300)}`);
 	}
 	return images;
 }
@@ -186,7 +299,7 @@ export function rawItems(
 	endpointKind?: Endpoint['kind'],
 ): INodeExecutionData[] {
 	return answers.map((answer) => {
-		const cost = answer.status < 400 ? requestCost(config, endpointKind, answerUsage(answer.body), answer.batch) : undefined;
+		const cost = answer.status < 400 ? requestCost(config, endpointKind, answerParts(answer).map((part) => (part.body as IDataObject | undefined)?.usage), answer.batch) : undefined;
 		return {
 			json: { body: answer.body as IDataObject, status: answer.status, ...(cost ? { estimatedCost: cost } : {}) },
 			pairedItem: { item: itemIndex },

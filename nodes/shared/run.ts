@@ -9,10 +9,9 @@ import {
 import { now } from './clock';
 import { errorItem } from './errorItem';
 import type { ModelFamily } from './models';
-import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from './output';
+import { imageItems, imagesFromAnswer, rawItems, reportUsage, type AnswerImages } from './output';
 import { readConcurrency, readItemConfig, type ItemConfig } from './parameters';
 import { resolveEndpoint, type AuthenticationType, type Endpoint, type ImagePath } from './transport/endpoint';
-import { buildApiError } from './transport/errors';
 import { sendApiRequest, type ApiAnswer, type SendSettings } from './transport/http';
 import type { EncodedBody } from './transport/multipart';
 import { AdaptiveLimiter, throwIfAborted } from './transport/limiter';
@@ -45,7 +44,8 @@ interface ItemPlan {
 	bodies: RequestBody[];
 }
 
-type ItemOutcome = { items: INodeExecutionData[] } | { error: NodeApiError | NodeOperationError };
+/** An item's output: its result items, and its error (alone, or beside images that arrived before it). */
+type ItemOutcome = { items: INodeExecutionData[]; error?: NodeApiError | NodeOperationError };
 
 /** A node-wide failure as one item's error: the same message and description, that item's index. */
 function nodeWideError(ctx: IExecuteFunctions, error: NodeOperationError, itemIndex: number): NodeOperationError {
@@ -82,7 +82,19 @@ async function planItems(
 	return plans;
 }
 
-/** Runs one item: its requests (split `n` included) in parallel within the shared bound. */
+/** How many final images a request body asks for: its `n`, else 1. */
+function imagesAsked(body: RequestBody): number {
+	const { n } = body as { n?: unknown };
+	return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/**
+ * Runs one item: its requests (split `n` included) in parallel within the shared bound. Every
+ * request's token usage goes to the run's metadata once (reportUsage). The item's images, in
+ * request order, and its error when something failed: images that arrived whole (a stream cut
+ * after some of its images, a request of a split `n` that succeeded while another failed) are
+ * kept beside the error, never dropped.
+ */
 async function runItem(
 	ctx: IExecuteFunctions,
 	operation: ImageOperation,
@@ -91,7 +103,7 @@ async function runItem(
 	endpoint: Endpoint,
 	limiter: AdaptiveLimiter,
 	signal: AbortSignal | undefined,
-): Promise<INodeExecutionData[]> {
+): Promise<ItemOutcome> {
 	const { config } = plan;
 	const settings: SendSettings = {
 		itemIndex,
@@ -106,35 +118,49 @@ async function runItem(
 	const read = config.resultFormat === 'rawResponse' ? 'json' : 'images';
 	const send = async (body: RequestBody): Promise<{ answer: ApiAnswer; receivedAt: number }> => {
 		const answer = await sendApiRequest(ctx, endpoint, { method: 'POST', url: target.url, qs: target.qs, body, read }, settings);
+		reportUsage(ctx, answer);
 		return { answer, receivedAt: now() };
 	};
 
 	if (config.resultFormat === 'rawResponse') {
-		const answers = await allOrFirstError(plan.bodies, settings, async (body) => (await send(body)).answer);
-		return rawItems(itemIndex, answers, config, endpoint.kind);
+		const { results, error } = await allSettledOnFirstError(plan.bodies, settings, async (body) => (await send(body)).answer);
+		if (error !== undefined) throw error;
+		return { items: rawItems(itemIndex, results as ApiAnswer[], config, endpoint.kind) };
 	}
 
-	const perRequest = await allOrFirstError(plan.bodies, settings, async (body): Promise<MadeImage[]> => {
+	const { results, error } = await allSettledOnFirstError(plan.bodies, settings, async (body): Promise<AnswerImages> => {
 		const { answer, receivedAt } = await send(body);
-		if (answer.status >= 400) {
-			throw buildApiError(ctx.getNode(), itemIndex, answer.status, answer.body, config.model, answer.attempts, answer, endpoint.kind);
-		}
-		return await imagesFromAnswer(ctx, config, answer, receivedAt, settings, endpoint);
+		return await imagesFromAnswer(ctx, config, answer, { receivedAt, settings, endpoint, asked: imagesAsked(body) });
 	});
-	return await imageItems(ctx, itemIndex, config, perRequest.flat());
+	const made = results.filter((result): result is AnswerImages => result !== undefined);
+	const failure = error ?? made.find((result) => result.shortfall)?.shortfall;
+	const images = made.flatMap((result) => result.images);
+	if (failure !== undefined && images.length === 0) throw failure;
+	const items = await imageItems(ctx, itemIndex, config, images);
+	return failure === undefined ? { items } : { items, error: asNodeError(ctx, failure, itemIndex) };
 }
+
+const asNodeError = (ctx: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError =>
+	error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
 
 /**
  * Runs an item's requests (several when `n` is split) in parallel. When one fails, the others
- * of the item start nothing more (no new attempt, no download), and the item fails only once
- * all of them have settled: nothing of a failed item goes on after the node has returned.
+ * of the item start nothing more (no new attempt, no download), and the item's outcome is known
+ * only once all of them have settled: nothing of a failed item goes on after the node has
+ * returned. Gives each request's result (undefined for those that failed) and the first error.
  */
-async function allOrFirstError<T, R>(
+async function allSettledOnFirstError<T, R>(
 	inputs: T[],
 	settings: SendSettings,
 	run: (input: T) => Promise<R>,
-): Promise<R[]> {
-	if (inputs.length === 1) return [await run(inputs[0])];
+): Promise<{ results: Array<R | undefined>; error?: unknown }> {
+	if (inputs.length === 1) {
+		try {
+			return { results: [await run(inputs[0])] };
+		} catch (error) {
+			return { results: [undefined], error };
+		}
+	}
 	const itemStop = new AbortController();
 	const outer = settings.signal;
 	settings.signal = outer ? AbortSignal.any([outer, itemStop.signal]) : itemStop.signal;
@@ -151,8 +177,7 @@ async function allOrFirstError<T, R>(
 		}),
 	);
 	settings.signal = outer;
-	if (firstError !== undefined) throw firstError as NodeApiError;
-	return results as R[];
+	return firstError === undefined ? { results } : { results, error: firstError };
 }
 
 /**
@@ -192,27 +217,24 @@ export async function runImageOperation(
 	const limiter = new AdaptiveLimiter(concurrency, signal);
 
 	const outcomes = plans.map(async (plan, itemIndex): Promise<ItemOutcome> => {
-		if (plan instanceof NodeOperationError) return { error: plan };
+		if (plan instanceof NodeOperationError) return { items: [], error: plan };
+		let outcome: ItemOutcome;
 		try {
-			return { items: await runItem(ctx, operation, itemIndex, plan, endpoint, limiter, signal) };
+			outcome = await runItem(ctx, operation, itemIndex, plan, endpoint, limiter, signal);
 		} catch (error) {
 			throwIfAborted(cancel);
-			const nodeError =
-				error instanceof NodeApiError || error instanceof NodeOperationError
-					? error
-					: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
-			if (!continueOnFail) {
-				stop.abort(nodeError);
-				throw nodeError;
-			}
-			return { error: nodeError };
+			outcome = { items: [], error: asNodeError(ctx, error, itemIndex) };
 		}
+		if (outcome.error && !continueOnFail) {
+			stop.abort(outcome.error);
+			throw outcome.error;
+		}
+		return outcome;
 	});
 
 	const settled = await Promise.all(outcomes);
 	throwIfAborted(cancel);
-	const results = settled.flatMap((outcome, itemIndex) =>
-		'items' in outcome ? outcome.items : [errorItem(itemIndex, outcome.error)],
-	);
+	// An item's images that arrived before its error come first, then its error item.
+	const results = settled.flatMap((outcome, itemIndex) => (outcome.error ? [...outcome.items, errorItem(itemIndex, outcome.error)] : outcome.items));
 	return [results, configuration];
 }

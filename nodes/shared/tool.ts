@@ -18,6 +18,7 @@ import {
 import { now } from './clock';
 import { imageDimensions } from './dimensions';
 import { boundedInteger } from './parameters';
+import { quoteServerText } from './transport/errors';
 import { throwIfAborted } from './transport/limiter';
 
 /** Longest revised prompt handed to the model (the API's can be a page long). */
@@ -71,10 +72,10 @@ export function isToolNode(ctx: IExecuteFunctions): boolean {
 	return ctx.getNode().type.endsWith('Tool');
 }
 
-/** An error message for the model: no item prefix (a tool call is one item), at most TOOL_ERROR_MAX characters. */
+/** An error message for the model: no item prefix (a tool call is one item), image data elided, at most TOOL_ERROR_MAX characters. */
 export function toolErrorMessage(message: string): string {
-	const text = message.replace(/^\[item \d+\]\s*/, '').trim();
-	return text.length > TOOL_ERROR_MAX ? `${text.slice(0, TOOL_ERROR_MAX - 1)}…` : text;
+	// Through the one describer of server text: no image data reaches the model.
+	return quoteServerText(message.replace(/^\[item \d+\]\s*/, ''), TOOL_ERROR_MAX - 1);
 }
 
 function cut(text: unknown, max: number): string | undefined {

@@ -33,6 +33,9 @@
  *   [stream-ping:1]     after 1 event, send only `: keep-alive` comment lines, every [event-gap]
  *                       (at least 100 ms), until the client goes (a relay whose upstream died)
  *   [stream-note]       first a comment line and an event of a type the reference does not name
+ *   [stream-reset:1]    after 1 event, destroy the socket: no closing chunk (a relay closing early)
+ *   [stream-url]        completed events carry a `url` of the image (served by this server) and no b64_json
+ *   [stream-untyped]    event payloads without `type`: the type only on the SSE `event:` line
  *
  * "xN" counts attempts per exact prompt string (the server's per-prompt counter, cleared by
  * reset()); without it a directive fires on every attempt. The retry-after tags take no count.
@@ -59,7 +62,10 @@ export type DirectiveName =
 	| 'stream-error'
 	| 'stream-end'
 	| 'stream-ping'
-	| 'stream-note';
+	| 'stream-note'
+	| 'stream-reset'
+	| 'stream-url'
+	| 'stream-untyped';
 
 export interface Directive {
 	name: DirectiveName;
@@ -69,7 +75,7 @@ export interface Directive {
 }
 
 const DIRECTIVE_RE =
-	/\[(status|reset|hang|delay|moderation|contentfilter|quota|html502|plaintext500|retry-after-ms|retry-after-date|retry-after|event-gap|stream-stall|stream-error|stream-end|stream-ping|stream-note)(?::(\d+(?:\.\d+)?))?(?:x(\d+))?\]/g;
+	/\[(status|reset|hang|delay|moderation|contentfilter|quota|html502|plaintext500|retry-after-ms|retry-after-date|retry-after|event-gap|stream-stall|stream-error|stream-end|stream-ping|stream-note|stream-reset|stream-url|stream-untyped)(?::(\d+(?:\.\d+)?))?(?:x(\d+))?\]/g;
 
 export function parseDirectives(prompt: string): Directive[] {
 	const out: Directive[] = [];
@@ -100,7 +106,7 @@ export interface DirectivePlan {
 	/** Wait-hint headers to add to an error answer. */
 	retryHeaders: Record<string, string>;
 	/** How a streamed answer misbehaves: a wait before each event, and what happens after N events. */
-	stream: { gapMs: number; after?: { events: number; then: 'stall' | 'error' | 'end' | 'ping' }; note?: boolean };
+	stream: { gapMs: number; after?: { events: number; then: 'stall' | 'error' | 'end' | 'ping' | 'reset' }; note?: boolean; url?: boolean; untyped?: boolean };
 }
 
 /** What the directives of a prompt ask for on its `attempt`-th request (1-based). */
@@ -120,7 +126,9 @@ export function planDirectives(directives: Directive[], attempt: number, now = D
 
 	plan.stream.gapMs = has('event-gap')?.arg ?? 0;
 	plan.stream.note = Boolean(has('stream-note'));
-	for (const then of ['stall', 'error', 'end', 'ping'] as const) {
+	plan.stream.url = Boolean(has('stream-url'));
+	plan.stream.untyped = Boolean(has('stream-untyped'));
+	for (const then of ['stall', 'error', 'end', 'ping', 'reset'] as const) {
 		const directive = has(`stream-${then}`);
 		if (directive && !plan.stream.after) plan.stream.after = { events: Math.trunc(directive.arg ?? 0), then };
 	}

@@ -866,11 +866,18 @@ export class ImageServerImpl implements ImageServer {
 		for (const event of events) {
 			if (plan.after && sent === plan.after.events) break;
 			if (!(await this.sleep(plan.gapMs, res))) return;
-			const json = JSON.stringify({ type: event.name, b64_json: this.token, created_at: Math.floor(Date.now() / 1000), ...common, ...event.data });
+			const completed = event.name.endsWith('.completed');
+			const image = plan.url && completed ? { url: this.fileUrl('openai', event.image, extensionOf(event.image)) } : { b64_json: this.token };
+			const json = JSON.stringify({ ...(plan.untyped ? {} : { type: event.name }), ...image, created_at: Math.floor(Date.now() / 1000), ...common, ...event.data });
 			res.write(`event: ${event.name}\ndata: ${json.split(this.token).join(event.image.b64)}\n\n`);
 			ctx.rec.eventsSent = ++sent;
 		}
 		if (plan.after?.then === 'stall') return;
+		if (plan.after?.then === 'reset') {
+			// Gone without the chunked body's closing chunk, once what was written has left.
+			res.socket?.end(() => res.socket?.destroy());
+			return;
+		}
 		if (plan.after?.then === 'ping') {
 			// Comments only, never another event, for as long as the client stays.
 			while (await this.sleep(Math.max(plan.gapMs, 100), res)) res.write(': keep-alive\n\n');

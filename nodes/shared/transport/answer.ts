@@ -20,6 +20,12 @@ export interface ImageAnswer {
 	body: unknown;
 	/** The decoded images, in the order their values appear. */
 	images: Array<Buffer | undefined>;
+	/** An event of a streamed answer (transport/stream.ts): its type, else its SSE event name. */
+	event?: string;
+	/** A streamed partial image: its `partial_image_index`. */
+	partialImageIndex?: number;
+	/** How many bytes the answer came in (parseImageAnswer), for errors that describe it. */
+	bytes?: number;
 }
 
 /** The image a `b64_json` value stands for: decoded by the reader, or decoded now (a data: URL prefix dropped). */
@@ -124,7 +130,7 @@ export function parseImageAnswer(raw: Buffer): ImageAnswer {
 	structure.push(raw.subarray(position));
 	const body = parseAnswerText(Buffer.concat(structure));
 	// Not JSON (its text): no image can be trusted.
-	return { body, images: typeof body === 'string' ? [] : images };
+	return { body, images: typeof body === 'string' ? [] : images, bytes: raw.length };
 }
 
 /** An answer's JSON when it parses, else its text. */

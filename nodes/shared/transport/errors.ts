@@ -21,10 +21,24 @@ export interface ApiErrorDetails {
 
 const MAX_TEXT = 500;
 
-function clip(text: string): string {
-	const oneLine = text.replace(/\s+/g, ' ').trim();
-	return oneLine.length > MAX_TEXT ? `${oneLine.slice(0, MAX_TEXT)}…` : oneLine;
+/**
+ * Image data in a server's text: runs of 40 or more base64 characters (an image cut off inside
+ * `b64_json`, a data URL), and the answer reader's placeholders for decoded images (a NUL then
+ * `image:N`, raw or JSON-escaped as `\u0000image:N`; transport/answer.ts).
+ */
+const IMAGE_DATA = /(?:\u0000|\\u0000)image:\d+|[A-Za-z0-9+/]{40,}={0,2}/g;
+
+/**
+ * A server's text as it may be quoted in an error: on one line, every run of image data (see
+ * IMAGE_DATA) replaced by `…`, at most `max` characters (then `…`). Every error that quotes
+ * what a server sent goes through here, so that no error carries image data.
+ */
+export function quoteServerText(text: string, max = MAX_TEXT): string {
+	const oneLine = text.replace(IMAGE_DATA, '…').replace(/\s+/g, ' ').trim();
+	return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
 }
+
+const clip = (text: string) => quoteServerText(text);
 
 function textOf(value: unknown): string | undefined {
 	if (value === undefined || value === null || value === '') return undefined;

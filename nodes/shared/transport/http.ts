@@ -33,8 +33,15 @@ export interface ApiAnswer {
 	body: unknown;
 	/** Images decoded from the answer's bytes (`read: 'images'`); `b64_json` values in `body` point here. */
 	images?: Array<Buffer | undefined>;
-	/** A streamed answer read as 'images': its events (transport/stream.ts); `body` lists them too. */
+	/**
+	 * A streamed answer: its image and error events, each an answer of the non-streamed shape
+	 * (transport/stream.ts eventAnswer); `body` lists all its events as they came.
+	 */
 	events?: StreamedAnswer['events'];
+	/** A streamed answer cut short after at least one completed event: the failure (StreamedAnswer.interrupted). */
+	interrupted?: unknown;
+	/** Read as 'images' (not an event stream): how many bytes the answer came in, for errors that describe it. */
+	bytes?: number;
 	attempts: number;
 	/** Set when the provider asked for a wait longer than the node sits out. */
 	refusedWaitMs?: number;
@@ -68,6 +75,8 @@ interface FullResponse {
 	/** Set when read as 'images': see ApiAnswer.images. */
 	images?: Array<Buffer | undefined>;
 	events?: StreamedAnswer['events'];
+	interrupted?: unknown;
+	bytes?: number;
 }
 
 const codeOf = (value: unknown) => (typeof value === 'string' && /^[A-Z_]+$/.test(value) ? value : undefined);
@@ -145,6 +154,53 @@ function connectionError(
 	return apiError;
 }
 
+/**
+ * The item's error beside the images of a streamed answer that brought fewer final images
+ * than asked for: `delivered` of `asked` arrived whole (they are delivered); the stream was then
+ * cut (`answer.interrupted`: reset, closed early, silent), ended without more completed events,
+ * or was ended by an error event (`eventError`, the server's own error, kept with a note). The
+ * missing images may have been made and billed (`outcomeUnknown`, except after an error event),
+ * and are not asked for again: the same request would make, and bill, the delivered ones again.
+ */
+export function streamShortfall(
+	ctx: IExecuteFunctions,
+	settings: SendSettings,
+	origin: string | undefined,
+	answer: ApiAnswer,
+	eventError: NodeApiError | undefined,
+	delivered: number,
+	asked: number,
+): NodeApiError {
+	const counted = `${delivered} of ${asked} images`;
+	const kept = delivered === 1 ? 'the image that arrived is delivered' : `the ${delivered} images that arrived are delivered`;
+	if (eventError) {
+		eventError.message = `${eventError.message} (after ${counted}; ${kept})`;
+		return eventError;
+	}
+	const failure = answer.interrupted;
+	let what = `ended after ${counted}, without further completed events`;
+	let code: string | undefined;
+	let details = '';
+	if (failure instanceof StreamFailure) {
+		what = `${failure.what} after ${counted}`;
+		code = failure.code;
+	} else if (failure !== undefined) {
+		({ code, message: details } = connectionFailure(failure));
+		what = `was cut after ${counted}: ${CONNECTION_FAILURES[code ?? ''] ?? 'the connection failed'}`;
+	}
+	const missing = asked - delivered;
+	const message =
+		`The event stream from ${origin ?? 'the server'} ${what}. Of this request, ${kept}; the missing ${missing === 1 ? 'one' : missing} may have been ` +
+		'completed and billed, and was not asked for again (the same request would make, and bill, the delivered images again)';
+	const error = new NodeApiError(ctx.getNode(), { message } as JsonObject, {
+		message,
+		description: failure === undefined ? undefined : `${code ?? 'error'}: ${details || (failure as Error).message}`,
+		itemIndex: settings.itemIndex,
+	});
+	error.context.connectionError = { code: code ?? null, attempts: answer.attempts, timedOut: code === 'ETIMEDOUT', outcomeUnknown: true };
+	return error;
+}
+
 export interface ApiRequest {
 	method: 'GET' | 'POST';
 	url: string;
@@ -211,8 +267,8 @@ export async function sendApiRequest(
 				const full = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, endpoint.credentialType, options)) as FullResponse;
 				if (streamed) {
 					const answer = await readStreamedAnswer({ ...full, body: full.body as BodyStream }, read, settings.timeout, signal);
-					({ body: full.body, images: full.images, events: full.events } = answer);
-				} else if (read === 'images') ({ body: full.body, images: full.images } = parseImageAnswer(bytesOf(full.body)));
+					({ body: full.body, images: full.images, events: full.events, interrupted: full.interrupted, bytes: full.bytes } = answer);
+				} else if (read === 'images') ({ body: full.body, images: full.images, bytes: full.bytes } = parseImageAnswer(bytesOf(full.body)));
 				// Before the slot is released: the next waiter must already see the pause.
 				if (full.statusCode === 429 && attempt <= maxRetries && isRetryableStatus(429, describeApiError(full.body, 429).code)) {
 					limiter.onRateLimited(Math.min(retryWait(full.headers, attempt), MAX_HONOURED_WAIT_MS));
@@ -250,6 +306,8 @@ export async function sendApiRequest(
 			body: response.body,
 			images: response.images,
 			events: response.events,
+			interrupted: response.interrupted,
+			bytes: response.bytes,
 			attempts: attempt,
 		};
 		if (answer.status < 400) {

@@ -29,6 +29,8 @@ export interface EncodedBody {
 	encode(): Promise<{ body: Buffer; contentType: string }>;
 	/** Whether the answer is an event stream (the body asks for `stream: true`). */
 	readonly stream?: boolean;
+	/** How many images the body asks for (its `n` field), when it says. */
+	readonly n?: number;
 }
 
 export function isEncodedBody(body: unknown): body is EncodedBody {
@@ -73,6 +75,12 @@ export class MultipartBody implements EncodedBody {
 		readonly files: readonly FilePart[],
 		readonly stream = false,
 	) {}
+
+	/** The `n` form field as a number, when there is one. */
+	get n(): number | undefined {
+		const field = this.fields.find(([name]) => name === 'n');
+		return field ? Number(field[1]) : undefined;
+	}
 
 	async encode(): Promise<{ body: Buffer; contentType: string }> {
 		const boundary = `----n8nImages${randomBytes(16).toString('hex')}`;

@@ -19,13 +19,10 @@
  * the socket is out of reach, and destroying the body takes effect at its next chunk, so a read
  * that is stopped returns at once instead of waiting for the teardown.
  */
-import { sleep, type INode } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 
 import { monotonicMs } from '../clock';
 import { parseAnswerText, parseImageAnswer, type ImageAnswer } from './answer';
-import type { Endpoint } from './endpoint';
-import { buildApiError } from './errors';
-import type { ApiAnswer } from './http';
 import { header, type Headers } from './retry';
 
 /** The body n8n's helper returns with `encoding: 'stream'` (a Node Readable). */
@@ -54,8 +51,20 @@ export interface StreamedAnswer {
 	body: unknown;
 	/** Images mode, plain answers: the decoded images (see ImageAnswer). */
 	images?: Array<Buffer | undefined>;
-	/** Images mode, event streams: each event's data, its images decoded in place. */
+	/** Images mode, plain answers: how many bytes the answer came in. */
+	bytes?: number;
+	/**
+	 * Event streams: each image or error event as an answer of the non-streamed shape
+	 * (eventAnswer), in order; events of other types are left out. Images mode: each event's
+	 * images decoded in place.
+	 */
 	events?: ImageAnswer[];
+	/**
+	 * Set when the stream failed (reset, closed early, fell silent) after at least one completed
+	 * event: the failure. Everything that arrived whole is in `events`; whether images are
+	 * missing is for the caller, who knows how many were asked for.
+	 */
+	interrupted?: unknown;
 }
 
 type EventKind = 'partial' | 'completed' | 'error' | 'other';
@@ -194,6 +203,11 @@ class GuardedRead {
 		return result.done ? undefined : result.value;
 	}
 
+	/** Whether the read was stopped by its signal (cancel, or a failing sibling request). */
+	get aborted(): boolean {
+		return this.signal?.aborted ?? false;
+	}
+
 	/** Something that counts arrived: the silence starts again from now. */
 	heard(): void {
 		this.lastChunkAt = monotonicMs();
@@ -241,7 +255,9 @@ const SILENCE_SLACK_MS = 250;
  * A silence longer than `idleTimeoutMs` (ms) between chunks (of an event stream: chunks that
  * hold more than comments and blank lines) ends the read, however long the whole stream lasts; `signal` (cancel, or a failing sibling request) ends it too. Throws StreamFailure
  * for a silent stream or one that ends with neither a completed nor an error event; the
- * stream's own error (or the signal's reason) otherwise.
+ * stream's own error (or the signal's reason) otherwise. A stream that fails (silence, reset,
+ * early end) after at least one completed event is no throw: the answer holds every event that
+ * arrived whole, and the failure in `interrupted`.
  */
 export async function readStreamedAnswer(
 	response: { body: BodyStream; headers: Headers; statusCode: number },
@@ -254,7 +270,8 @@ export async function readStreamedAnswer(
 		(answer) => ({ answer }),
 		(error: unknown) => ({ error }),
 	);
-	reader.close('answer' in outcome);
+	// A stream cut short is torn down (one that fell silent may still be open).
+	reader.close('answer' in outcome && outcome.answer.interrupted === undefined);
 	if ('answer' in outcome) return outcome.answer;
 	if (!signal?.aborted && !(outcome.error instanceof StreamFailure) && reader.wasSilent) throw reader.silence;
 	throw outcome.error;
@@ -279,8 +296,9 @@ async function readBody(
 
 async function readEvents(reader: GuardedRead, read: 'json' | 'images'): Promise<StreamedAnswer> {
 	const splitter = new EventSplitter();
+	const bodies: unknown[] = [];
 	const events: ImageAnswer[] = [];
-	let completed = false;
+	let completed = 0;
 	let errored = false;
 	/** Takes one event; true when the stream is over (`[DONE]`, or an error event). */
 	const take = (sse: SseEvent): boolean => {
@@ -289,61 +307,62 @@ async function readEvents(reader: GuardedRead, read: 'json' | 'images'): Promise
 		const kind = eventKind(event.body, sse.event);
 		// An error named only by the SSE event name keeps that name, for the item's error.
 		if (kind === 'error' && eventKind(event.body) !== 'error') event.body = { type: 'error', error: event.body };
-		events.push(event);
-		completed ||= kind === 'completed';
+		bodies.push(event.body);
+		if (kind !== 'other') events.push(eventAnswer(event, kind, sse.event));
+		if (kind === 'completed') completed++;
 		errored ||= kind === 'error';
 		return kind === 'error';
 	};
 	let over = false;
-	for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
-		over = splitter.push(chunk).some(take);
-		if (splitter.carried) reader.heard();
-		if (over) break;
+	let interrupted: unknown;
+	try {
+		for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
+			over = splitter.push(chunk).some(take);
+			if (splitter.carried) reader.heard();
+			if (over) break;
+		}
+	} catch (error) {
+		// Images that arrived whole are kept: what was cut is only what had not arrived.
+		if (completed === 0 || reader.aborted) throw error;
+		interrupted = !(error instanceof StreamFailure) && reader.wasSilent ? reader.silence : error;
 	}
-	const last = over ? undefined : splitter.end();
+	const last = over || interrupted !== undefined ? undefined : splitter.end();
 	if (last) take(last);
-	if (!completed && !errored) {
+	if (completed === 0 && !errored) {
 		throw new StreamFailure('ERR_STREAM_PREMATURE_CLOSE', 'ended before the image was completed (no completed event)');
 	}
-	return { body: events.map((event) => event.body), events: read === 'images' ? events : undefined };
+	return { body: bodies, events, interrupted };
 }
 
-/** One image event of a streamed answer, shaped as a one-image answer of the non-streamed kind. */
-export interface ImageEventAnswer {
-	answer: ApiAnswer;
-	/** Set for partial images (0-based, from the event). */
-	partialImageIndex?: number;
-}
+/** Per-image fields of an event, which go into the answer's `data` entry (the rest stays on the answer). */
+const IMAGE_FIELDS = ['b64_json', 'url', 'revised_prompt', 'content_filter_results', 'prompt_filter_results'];
 
 /**
- * The image events of a streamed answer (read as 'images'), in order, each as an answer body of
- * the non-streamed shape (`created`, `data: [{ b64_json }]`, and the event's other fields: size,
- * quality, background, output_format, usage ...), so that each image is made exactly as without
- * streaming. Events of unknown shape are skipped. Throws NodeApiError for an error event
- * (worded for `server`, as error answers are).
+ * An image or error event as an answer of the non-streamed shape, so that each image is made
+ * exactly as without streaming, by the same code: an image event (partial or completed) becomes
+ * `{ created: created_at, data: [{ b64_json, url, revised_prompt ... }], size, quality,
+ * background, output_format, usage ... }` (its other fields kept as they came, `type` dropped),
+ * with `event` (its type, else its SSE event name) and, for a partial image, `partialImageIndex`
+ * (0 when the event gives none); an error event keeps its body (`{ type: 'error', error }`).
  */
-export function imageEventAnswers(
-	node: INode,
-	itemIndex: number,
-	model: string,
-	answer: ApiAnswer,
-	server?: Endpoint['kind'],
-): ImageEventAnswer[] {
-	const answers: ImageEventAnswer[] = [];
-	for (const event of answer.events ?? []) {
-		const kind = eventKind(event.body);
-		if (kind === 'error') {
-			const error = buildApiError(node, itemIndex, answer.status, event.body, model, answer.attempts, { headers: answer.headers }, server);
-			error.description = `${error.description}, sent as an error event in the answer's event stream`;
-			throw error;
+function eventAnswer(event: ImageAnswer, kind: Exclude<EventKind, 'other'>, eventName: string | undefined): ImageAnswer {
+	const body = event.body && typeof event.body === 'object' && !Array.isArray(event.body) ? (event.body as Record<string, unknown>) : undefined;
+	const name = typeof body?.type === 'string' ? body.type : (eventName ?? kind);
+	// An error keeps its body; data that is not a JSON object stays as it came, for the item's error.
+	if (kind === 'error' || !body) return { ...event, event: name };
+	const { created_at, partial_image_index, ...rest } = body;
+	delete rest.type;
+	const datum: Record<string, unknown> = {};
+	for (const field of IMAGE_FIELDS) {
+		if (field in rest) {
+			datum[field] = rest[field];
+			delete rest[field];
 		}
-		if (kind !== 'partial' && kind !== 'completed') continue;
-		const { b64_json, created_at, partial_image_index, ...rest } = event.body as Record<string, unknown>;
-		delete rest.type;
-		answers.push({
-			answer: { ...answer, events: undefined, images: event.images, body: { ...rest, created: created_at, data: [{ b64_json }] } },
-			partialImageIndex: kind === 'partial' ? (typeof partial_image_index === 'number' ? partial_image_index : 0) : undefined,
-		});
 	}
-	return answers;
+	return {
+		body: { ...rest, created: created_at, data: [datum] },
+		images: event.images,
+		event: name,
+		partialImageIndex: kind === 'partial' ? (typeof partial_image_index === 'number' ? partial_image_index : 0) : undefined,
+	};
 }
