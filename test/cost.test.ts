@@ -62,7 +62,9 @@ describe('estimateCost: the arithmetic', () => {
 		});
 	});
 
-	test("OpenAI's own example: a 1024x1024 image at high quality, 7024 output tokens, about $0.211", () => {
+	// OpenAI prices a 1024x1024 image at high quality at about $0.211; its calculator counts 7024
+	// output tokens for it (as quoted on community.openai.com, "ChatGPT Images 2.0" livestream thread).
+	test("OpenAI's example: a 1024x1024 image at high quality, 7024 output tokens, about $0.211", () => {
 		expect(estimateCost(usage(0, 0, 7024), GPT_IMAGE_2, { batch: false })?.usd).toBe(0.21072);
 		expect(estimateCost(usage(0, 0, 7024), GPT_IMAGE_2, { batch: true })?.usd).toBe(0.10536);
 	});
