@@ -353,7 +353,7 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 		await checks.check('Stream: partial images before each final image; a stream longer than the timeout is not cut, a silent one is', async () => {
 			const { images, n8n } = await context();
 			const run = succeeded(await runs.streaming);
-			const all = nodeOutput(run, NODE, 0);
+			const all = nodeOutput(run, NODE, 0).filter((item) => paired(item)[0] <= 2);
 			// 3. A stream silent after its first event, for longer than the 2000 ms timeout: an error item.
 			assert.equal(all.length, 7, `Result items: ${summary(all)}`);
 			const stalled = all[6];
@@ -380,8 +380,54 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			}
 			// Three events 700 ms apart take longer than the 2000 ms Request Timeout: one attempt each.
 			const sent = generations(images, (prompt) => prompt.startsWith('stream:'), attemptStarted.streaming);
-			assert.equal(sent.length, 3, 'generation requests for the streaming workflow');
+			assert.equal(sent.length, 7, 'generation requests for the streaming workflow');
 			for (const request of sent) assert.deepEqual(pick(request.body, ['stream', 'partial_images']), { stream: true, partial_images: 2 });
+		});
+
+		await checks.check('Stream, answers real servers sent: a url downloaded without the key, a reset after the image is no failure and sends nothing again, the event: line names untyped events, 1 of 2 images kept beside the error', async () => {
+			const { images, n8n } = await context();
+			const run = succeeded(await runs.streaming);
+			const all = nodeOutput(run, NODE, 0).filter((item) => paired(item)[0] >= 3);
+			assert.deepEqual(
+				all.map((item) => [paired(item)[0], item.json.index ?? null, item.json.partialImageIndex ?? null, item.binary?.data?.fileName ?? null]),
+				[
+					[3, 0, 0, 'url_partial0.png'],
+					[3, 0, 1, 'url_partial1.png'],
+					[3, 0, null, 'url.png'],
+					[4, 0, 0, 'reset_partial0.png'],
+					[4, 0, 1, 'reset_partial1.png'],
+					[4, 0, null, 'reset.png'],
+					[5, 0, 0, 'untyped_partial0.png'],
+					[5, 0, 1, 'untyped_partial1.png'],
+					[5, 0, null, 'untyped.png'],
+					[6, 0, 0, 'short_0_partial0.png'],
+					[6, 0, 1, 'short_0_partial1.png'],
+					[6, 0, null, 'short_0.png'],
+					[6, null, null, null],
+				],
+				`Result items: ${summary(all)}`,
+			);
+			for (const item of all.filter((entry) => entry.binary)) {
+				assert.deepEqual(pngSize(n8n.readBinary(item.binary!.data)), { width: 1024, height: 1024 }, String(item.binary?.data?.fileName));
+			}
+			const short = all[12].json.error as ErrorJson;
+			assert.match(short.message, /^The event stream from http:\/\/127\.0\.0\.1:\d+ was cut after 1 of 2 images: the connection was reset\. Of this request, the image that arrived is delivered; the missing one may have been completed and billed, and was not asked for again/);
+			assert.equal(short.outcomeUnknown, true);
+			// The url: fetched once, without the API key; each request sent once, Retry When Outcome Is Unknown on or off.
+			const downloads = images.requests.filter((r) => r.kind === 'file' && r.receivedAt >= attemptStarted.streaming);
+			assert.equal(downloads.length, 1, 'downloads of the streamed url');
+			assert.equal(downloads[0].headers.authorization, undefined);
+			for (const slug of ['url', 'reset', 'untyped', 'short']) {
+				const prompt = (p: string) => p.startsWith('stream:') && p.includes({ url: '[stream-url]', reset: '[stream-reset:3]', untyped: '[stream-untyped]', short: '[stream-reset:4]' }[slug]!);
+				assert.equal(generations(images, prompt, attemptStarted.streaming).length, 1, `requests for ${slug}`);
+			}
+			// Token usage in the run's metadata: n8n 2.x (accumulateTokenUsage); n8n 1.x has no such helper.
+			const task = run.data.resultData.runData[NODE][0] as { metadata?: { tokenUsage?: { inputTokens: number; outputTokens: number } } };
+			const items = nodeOutput(run, NODE, 0);
+			const usages = items.map((item) => item.json.usage as { input_tokens: number; output_tokens: number } | undefined).filter((usage) => usage !== undefined);
+			const sum = { inputTokens: usages.reduce((total, usage) => total + usage.input_tokens, 0), outputTokens: usages.reduce((total, usage) => total + usage.output_tokens, 0) };
+			if (name === 'n8n-1') assert.equal(task.metadata?.tokenUsage, undefined);
+			else assert.deepEqual(task.metadata?.tokenUsage, sum);
 		});
 
 		await checks.check('GIF: gpt-image-2.6-flare makes an animated GIF file (image/gif, flag.gif) with the frames asked for', async () => {

@@ -128,18 +128,20 @@ export async function imagesFromAnswer(
 	let finals = 0;
 	let streamError: NodeApiError | undefined;
 	for (const part of answerParts(answer)) {
-		try {
-			const made = await imagesFromPart(ctx, config, answer, part, source);
-			for (const image of made) {
-				if (part.partialImageIndex !== undefined) image.json.partialImageIndex = part.partialImageIndex;
-				else finals++;
-				images.push(image);
-			}
-		} catch (error) {
+		const outcome = await imagesFromPart(ctx, config, answer, part, source).then(
+			(made) => ({ made }),
+			(error: unknown) => ({ error }),
+		);
+		if ('error' in outcome) {
 			// An error event after images arrived: those images are kept, the error is the shortfall's.
-			if (!part.event || finals === 0 || !(error instanceof NodeApiError)) throw error;
-			streamError = error;
+			if (!part.event || finals === 0 || !(outcome.error instanceof NodeApiError)) throw outcome.error;
+			streamError = outcome.error;
 			break;
+		}
+		for (const image of outcome.made) {
+			if (part.partialImageIndex !== undefined) image.json.partialImageIndex = part.partialImageIndex;
+			else finals++;
+			images.push(image);
 		}
 	}
 	// Previews of an image whose completed event never came.

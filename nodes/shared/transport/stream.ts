@@ -6,7 +6,11 @@
  * `image_generation.partial_image` / `image_edit.partial_image` (b64_json, partial_image_index,
  * size, quality, background, output_format, created_at), then `image_generation.completed` /
  * `image_edit.completed` (the same, plus usage). An `error` event (SSE `event: error`, a `type`
- * of "error", or an `error` object, as the openai SDK's reader takes them) ends the stream.
+ * of "error", or an `error` object, as the openai SDK's reader takes them) ends the stream. An
+ * event's type is its `type`, else its SSE `event:` name (servers that send only the latter).
+ * Each image or error event becomes an answer of the non-streamed shape (eventAnswer), so that
+ * output.ts reads streamed and plain answers by one path. A stream that fails after a completed
+ * event keeps what arrived (StreamedAnswer.interrupted): an image that arrived is never lost.
  *
  * Timing: the helper's `timeout` bounds the wait for the answer's headers (n8n 2.41: axios with
  * follow-redirects, a wall-clock timer until the headers, then the socket's idle timer, which
@@ -314,7 +318,7 @@ async function readEvents(reader: GuardedRead, read: 'json' | 'images'): Promise
 		return kind === 'error';
 	};
 	let over = false;
-	let interrupted: unknown;
+	let failure: { error: unknown } | undefined;
 	try {
 		for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
 			over = splitter.push(chunk).some(take);
@@ -322,9 +326,13 @@ async function readEvents(reader: GuardedRead, read: 'json' | 'images'): Promise
 			if (over) break;
 		}
 	} catch (error) {
+		failure = { error };
+	}
+	let interrupted: unknown;
+	if (failure) {
 		// Images that arrived whole are kept: what was cut is only what had not arrived.
-		if (completed === 0 || reader.aborted) throw error;
-		interrupted = !(error instanceof StreamFailure) && reader.wasSilent ? reader.silence : error;
+		if (completed === 0 || reader.aborted) throw failure.error;
+		interrupted = !(failure.error instanceof StreamFailure) && reader.wasSilent ? reader.silence : failure.error;
 	}
 	const last = over || interrupted !== undefined ? undefined : splitter.end();
 	if (last) take(last);
