@@ -69,6 +69,14 @@ describe('the connection reset after a whole completed event (a relay closing ea
 		},
 	);
 
+	test('a stream that falls silent after its only image: the image, once the timeout has passed; one request', async () => {
+		const prompt = 'silent after the image [stream-stall:1]';
+		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, timeout: 1000, maxRetries: 2, retryOnUnknownOutcome: true } });
+		expect(run.error?.message).toBeUndefined();
+		expect(run.result.map((item) => item.json.index)).toEqual([0]);
+		expect(attemptsOf(prompt)).toHaveLength(1);
+	});
+
 	test('n = 2, both completed events whole, then the reset: both images, one request', async () => {
 		const prompt = 'two, then reset [stream-reset:2]';
 		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, n: 2, maxRetries: 3, retryOnUnknownOutcome: true } });
@@ -104,7 +112,7 @@ describe('the connection reset after a whole completed event (a relay closing ea
 		expect(attemptsOf(prompt)).toHaveLength(1);
 	});
 
-	test('the same with the error output: the image on Result, the error on the error output; with Stop Workflow the node fails saying so', async () => {
+	test('the same with the error output: the image on Result, the error on the error output; with Stop Workflow the node fails saying so (1 of 3)', async () => {
 		const prompt = 'one of two, error output [stream-reset:1]';
 		const routed = await runCreateImage(server, [{ prompt }], { onError: 'continueErrorOutput', options: { stream: true, n: 2 } });
 		expect(routed.result.map((item) => item.json.index)).toEqual([0]);
@@ -112,9 +120,11 @@ describe('the connection reset after a whole completed event (a relay closing ea
 			[{ item: 0 }, expect.stringMatching(/was cut after 1 of 2 images/)],
 		]);
 
-		const stopped = await runCreateImage(server, [{ prompt: 'one of two, stop [stream-reset:1]' }], { options: { stream: true, n: 2 } });
+		const stopped = await runCreateImage(server, [{ prompt: 'one of three, stop [stream-reset:1]' }], { options: { stream: true, n: 3 } });
 		expect(stopped.status).toBe('error');
-		expect(stopped.error?.message).toMatch(/was cut after 1 of 2 images: the connection was reset/);
+		expect(stopped.error?.message).toMatch(
+			/was cut after 1 of 3 images: the connection was reset\. Of this request, the image that arrived is delivered; the missing 2 may have been completed and billed, and were not asked for again/,
+		);
 	});
 
 	test('an error event after 1 of 2 images: the image is delivered beside the server\'s error; after all images an error event is no failure', async () => {

@@ -190,8 +190,9 @@ export function streamShortfall(
 	}
 	const missing = asked - delivered;
 	const message =
-		`The event stream from ${origin ?? 'the server'} ${what}. Of this request, ${kept}; the missing ${missing === 1 ? 'one' : missing} may have been ` +
-		'completed and billed, and was not asked for again (the same request would make, and bill, the delivered images again)';
+		`The event stream from ${origin ?? 'the server'} ${what}. Of this request, ${kept}; ` +
+		`${missing === 1 ? 'the missing one may have been completed and billed, and was' : `the missing ${missing} may have been completed and billed, and were`} ` +
+		'not asked for again (the same request would make, and bill, the delivered images again)';
 	const error = new NodeApiError(ctx.getNode(), { message } as JsonObject, {
 		message,
 		description: failure === undefined ? undefined : `${code ?? 'error'}: ${details || (failure as Error).message}`,
