@@ -97,7 +97,7 @@ test('the public interface: node type, outputs, parameters and options keep thei
 	]);
 	expect(description.properties.find((p) => p.name === 'images')!.default).toBe('data');
 	expect(description.properties.find((p) => p.name === 'model')!.default).toEqual({ mode: 'id', value: 'gpt-image-2' });
-	expect(options.map((o) => o.name)).toEqual(expect.arrayContaining(['mask', 'markup', 'maskUrl', 'maskFileId', 'inputFidelity', 'n', 'size', 'quality', 'outputFormat', 'extraBody']));
+	expect(options.map((o) => o.name)).toEqual(expect.arrayContaining(['mask', 'markup', 'maskUrl', 'maskFileId', 'inputFidelity', 'n', 'size', 'quality', 'outputFormat', 'extraBody', 'prices']));
 	expect(options.map((o) => o.name)).not.toEqual(expect.arrayContaining(['style']));
 	expect(options.map((o) => o.name)).not.toContain('moderation');
 });

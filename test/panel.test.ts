@@ -32,7 +32,7 @@ function offered(model: string, name: string, chosen: INodeParameters = {}, mode
 }
 
 const ALWAYS = ['binaryPropertyName', 'concurrency', 'extraBody', 'fileName', 'maxRetries', 'n', 'quality', 'retryOnUnknownOutcome', 'safetyIdentifier', 'size', 'timeout', 'user'];
-const GPT_ONLY = ['background', 'complexity', 'moderation', 'outputFormat', 'stream'];
+const GPT_ONLY = ['background', 'complexity', 'moderation', 'outputFormat', 'stream', 'prices'];
 const GPT_2_SIZES = ['auto', '1024x1024', '1024x1536', '1152x2048', '1440x2560', '1536x1024', '2048x1152', '2048x2048', '2160x3840', '2560x1440', '3840x2160'];
 
 test.each(['gpt-image-2', 'gpt-image-2-2026-04-21', 'gpt-image-1.5', 'gpt-image-2.5-flare-2026-09-08', 'gpt-image-2.6-flare'])('%s shows the GPT image options', (model) => {
@@ -126,7 +126,7 @@ test('the public interface: node type, outputs, parameters and options keep thei
 	]);
 	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options', 'imageLinkForAgent', 'imageLinkMinutes']);
 	expect(options.map((o) => o.name)).toEqual(
-		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome', 'stream', 'partialImages', 'complexity', 'safetyIdentifier', 'frameCount', 'frameDurationMs', 'svgModel', 'svgReasoningEffort']),
+		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome', 'stream', 'partialImages', 'complexity', 'safetyIdentifier', 'frameCount', 'frameDurationMs', 'svgModel', 'svgReasoningEffort', 'prices']),
 	);
 	const model = description.properties.find((p) => p.name === 'model')!;
 	expect(model.default).toEqual({ mode: 'id', value: 'gpt-image-2' });

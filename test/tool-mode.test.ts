@@ -169,6 +169,19 @@ describe('tool mode: what the model receives', () => {
 		expect(told.length).toBeLessThan(1000);
 		expect(told).toMatch(/"b64_json":"\(\d+ characters left out\)"/);
 	});
+
+	test('the estimated cost: estimatedCostUsd on the first image of each request, when a price is known', async () => {
+		const prices = '{"textInput": 5, "imageInput": 8, "imageOutput": 30}';
+		// 'Two cats' is 8 characters: 2 text tokens; one request of 2 images at 1024x1024 low: 2 × 272 output tokens.
+		const priced = await callTool({ prompt: 'Two cats' }, { options: { size: '1024x1024', quality: 'low', n: 2, prices } });
+		const unpriced = await callTool({ prompt: 'Two cats' }, { options: { size: '1024x1024', quality: 'low' } });
+
+		expect(priced.status).toBe('success');
+		// (2 × 5 + 544 × 30) / 1M = $0.01633
+		expect(priced.answer.map((item) => item.json.estimatedCostUsd)).toEqual([0.01633, undefined]);
+		// A compatible server without prices: nothing to tell.
+		expect(unpriced.answer[0].json).not.toHaveProperty('estimatedCostUsd');
+	});
 });
 
 describe('tool mode: Image Link for the Agent', () => {

@@ -62,6 +62,8 @@ const DALL_E_OPTIONS: Array<[string, string]> = [
 	['Response Format', 'responseFormat'],
 ];
 const GPT_IMAGE_ONLY = GPT_IMAGE_OPTIONS.map(([displayName]) => displayName);
+/** Offered where answers report usage (GPT image models), not for DALL-E: nothing to price there. */
+const PRICES = 'Prices per 1M Tokens';
 const DALL_E_ONLY = DALL_E_OPTIONS.map(([displayName]) => displayName);
 const PARAMETERS = ['Model', 'Prompt', 'Result Format', 'Options'];
 /** The values each model's Size, Quality and Output Format offer (labels, in the panel's order). */
@@ -218,12 +220,12 @@ export async function runBrowserSuite(
 			await page!.setModelById('gpt-image-2');
 		});
 
-		await check('dall-e-3 (by ID): the GPT image options leave the panel; "Add option" offers Style, Response Format and none of them', async () => {
+		await check('dall-e-3 (by ID): the GPT image options leave the panel; "Add option" offers Style, Response Format and none of them (nor Prices per 1M Tokens)', async () => {
 			await page!.setModelById('dall-e-3');
 			for (const [, name] of GPT_IMAGE_OPTIONS) await page!.parameterInput(name).waitFor({ state: 'detached' });
 			const offered = await page!.addOptionList();
 			expectIncludes(offered, DALL_E_ONLY, 'Add option (dall-e-3)');
-			expectExcludes(offered, GPT_IMAGE_ONLY, 'Add option (dall-e-3)');
+			expectExcludes(offered, [...GPT_IMAGE_ONLY, PRICES], 'Add option (dall-e-3)');
 			for (const [displayName, name] of DALL_E_OPTIONS) await page!.addOption(displayName, name);
 			await screenshot('panel-dall-e-3.png', 'panel');
 		});
@@ -240,7 +242,7 @@ export async function runBrowserSuite(
 			// n8n drops the values of options that were hidden: they are offered again, not shown.
 			const offered = await page!.addOptionList();
 			// Output Compression waits for Output Format to be JPEG or WEBP again.
-			expectIncludes(offered, GPT_IMAGE_ONLY.filter((name) => name !== 'Output Compression'), 'Add option (gpt-image-2 again)');
+			expectIncludes(offered, [...GPT_IMAGE_ONLY.filter((name) => name !== 'Output Compression'), PRICES], 'Add option (gpt-image-2 again)');
 			expectExcludes(offered, DALL_E_ONLY, 'Add option (gpt-image-2 again)');
 			await page!.closeDropdown();
 		});

@@ -45,6 +45,7 @@ const WORKFLOWS = {
 	streaming: join(FIXTURES, 'streaming.workflow.json'),
 	gif: join(FIXTURES, 'gif.workflow.json'),
 	nodeWide: join(FIXTURES, 'node-wide-continue.workflow.json'),
+	cost: join(FIXTURES, 'cost.workflow.json'),
 } as const;
 type WorkflowName = keyof typeof WORKFLOWS;
 
@@ -502,6 +503,39 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			succeeded,
 			mustHaveRun,
 			paired,
+		});
+
+		await checks.check('Cost: estimatedCost on the first image of each request, from its usage and Prices per 1M Tokens; a Summarize node sums the run', async () => {
+			const run = succeeded(await runs.cost);
+			const result = nodeOutput(run, NODE, 0);
+			assert.equal(result.length, 6, `Result items: ${summary(result)}`);
+			const costs: number[] = [];
+			result.forEach((item, i) => {
+				const json = item.json as { index: number; prompt: string; usage?: { input_tokens_details: { text_tokens: number; image_tokens: number }; output_tokens: number }; estimatedCost?: Record<string, unknown> };
+				if (json.index !== 0) {
+					assert.equal(json.estimatedCost, undefined, `item ${i}: the cost is per request, on its first image only`);
+					return;
+				}
+				// The image server's usage: ceil(prompt length / 4) text tokens; 272 output tokens per 1024x1024 low image, 2 images.
+				const text = Math.ceil(json.prompt.length / 4);
+				assert.deepEqual(json.usage?.input_tokens_details, { text_tokens: text, image_tokens: 0 }, `item ${i} usage`);
+				assert.equal(json.usage?.output_tokens, 544, `item ${i} usage`);
+				const usd = (text * 5 + 544 * 30) / 1_000_000;
+				assert.deepEqual(json.estimatedCost, {
+					usd: Number(usd.toFixed(10)),
+					textInputTokens: text,
+					imageInputTokens: 0,
+					outputTokens: 544,
+					rates: { textInput: 5, imageInput: 8, imageOutput: 30 },
+					batch: false,
+					source: 'Options › Prices per 1M Tokens',
+				});
+				costs.push(json.estimatedCost.usd as number);
+			});
+			assert.equal(costs.length, 3, 'one cost per request');
+			const [total] = nodeOutput(run, 'Run Cost');
+			assert.equal(total.json.sum_estimatedCost_usd, costs.reduce((sum, usd) => sum + usd, 0), `Run Cost: ${JSON.stringify(total.json)}`);
+			say(`cost of the run (3 requests, 6 images): $${costs.reduce((sum, usd) => sum + usd, 0).toFixed(6)} (${costs.join(' + ')})`);
 		});
 
 		await checks.check("every images request matched OpenAI's published schemas (the image server's judge, test/server/judge.ts)", async () => {

@@ -389,6 +389,16 @@ export const imageOptions: INodeProperties[] = [
 		},
 	},
 	{
+		displayName: 'Prices per 1M Tokens',
+		name: 'prices',
+		type: 'json',
+		default: '{}',
+		// No usage in the answer, nothing to price (DALL-E).
+		displayOptions: { hide: { '/model': modelConditions(MODEL_FAMILIES.filter((family) => !family.returns.usage)) } },
+		description:
+			'US dollars per 1M tokens for the cost estimate (estimatedCost on the first image of each request), e.g. {"textInput": 5, "imageInput": 8, "imageOutput": 30}: contract prices, Azure OpenAI or another server. Empty: OpenAI\'s list price where the node knows one (gpt-image-2, direct to OpenAI); otherwise no estimate.',
+	},
+	{
 		displayName: 'Put Output File in Field',
 		name: 'binaryPropertyName',
 		type: 'string',

@@ -2,6 +2,7 @@ import * as workflow from 'n8n-workflow';
 import { NodeApiError, type accumulateTokenUsage, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import { answerTime, describeB64, describeBytes, describeNonJson, untrustedAnswer } from './answerChecks';
+import { requestCost } from './cost';
 import { imageFromValue, type ImageAnswer } from './transport/answer';
 import { fileNameFor, imageTypeOf, type FileType } from './files';
 import type { ItemConfig } from './parameters';
@@ -235,6 +236,8 @@ async function imagesFromPart(
 				url: isHttpUrl ? datum.url : undefined,
 				// Usage is per request (streamed: per completed event): on its first image only, so that a sum over items is right.
 				usage: position === 0 ? body.usage : undefined,
+				// What the request cost, from its usage (cost.ts): per request, like usage.
+				estimatedCost: position === 0 ? requestCost(config, endpoint?.kind, [body.usage], answer.batch) : undefined,
 				// SVG authoring tokens, per request like usage (openai 7.59.0: `svg_usage`).
 				svgUsage: position === 0 ? body.svg_usage : undefined,
 				safetyIdentifier: body.safety_identifier,
@@ -288,10 +291,21 @@ function partialFileName(fileName: string, partialImageIndex: number | undefined
 	return dot === -1 ? `${fileName}_partial${partialImageIndex}` : `${fileName.slice(0, dot)}_partial${partialImageIndex}${fileName.slice(dot)}`;
 }
 
-/** Raw Response rows: one per request, `{ body, status }`, whatever the status. */
-export function rawItems(itemIndex: number, answers: ApiAnswer[]): INodeExecutionData[] {
-	return answers.map((answer) => ({
-		json: { body: answer.body as IDataObject, status: answer.status },
-		pairedItem: { item: itemIndex },
-	}));
+/**
+ * Raw Response rows: one per request, `{ body, status }`, whatever the status, and beside them
+ * the request's `estimatedCost` when it succeeded and a price is known (cost.ts).
+ */
+export function rawItems(
+	itemIndex: number,
+	answers: ApiAnswer[],
+	config: Pick<ItemConfig, 'model' | 'prices'>,
+	endpointKind?: Endpoint['kind'],
+): INodeExecutionData[] {
+	return answers.map((answer) => {
+		const cost = answer.status < 400 ? requestCost(config, endpointKind, answerParts(answer).map((part) => (part.body as IDataObject | undefined)?.usage), answer.batch) : undefined;
+		return {
+			json: { body: answer.body as IDataObject, status: answer.status, ...(cost ? { estimatedCost: cost } : {}) },
+			pairedItem: { item: itemIndex },
+		};
+	});
 }

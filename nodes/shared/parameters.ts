@@ -14,6 +14,7 @@ import {
 	MAX_TIMEOUT_MS,
 	imageOptions,
 } from './description';
+import { RATE_KEYS, type TokenRates } from './prices';
 
 export type ResultFormat = 'images' | 'rawResponse';
 
@@ -52,6 +53,8 @@ export interface ItemConfig extends ImageOptions {
 	maxRetries: number;
 	/** Retry requests whose outcome is unknown (timed out, connection lost after sending): they may be billed twice. */
 	retryOnUnknownOutcome: boolean;
+	/** Prices per 1M Tokens: the rates the cost estimate uses instead of the price table (cost.ts). */
+	prices?: TokenRates;
 }
 
 /** Where each option lives in the request body, and how the panel names it. */
@@ -209,7 +212,9 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 		timeout: boundedInteger(ctx, itemIndex, 'Request Timeout', options.timeout, DEFAULT_TIMEOUT_MS, 1000, MAX_TIMEOUT_MS),
 		maxRetries: boundedInteger(ctx, itemIndex, 'Max Retries', options.maxRetries, DEFAULT_MAX_RETRIES, 0, MAX_RETRIES),
 		retryOnUnknownOutcome: readBoolean(ctx, itemIndex, 'Options › Retry When Outcome Is Unknown', options.retryOnUnknownOutcome) ?? false,
+		prices: readPrices(ctx, itemIndex, options.prices),
 	};
+	if (!config.prices) delete config.prices;
 	if (!config.binaryPropertyName) {
 		throw inputError(ctx, itemIndex, 'Put Output File in Field', 'is empty; give the name of a binary field, e.g. data');
 	}
@@ -225,6 +230,51 @@ export function readItemConfig(ctx: IExecuteFunctions, itemIndex: number): ItemC
 	}
 	readStreamOption(ctx, itemIndex, config);
 	return config;
+}
+
+const PRICES_LABEL = 'Options › Prices per 1M Tokens';
+const PRICES_EXAMPLE = '{"textInput": 5, "imageInput": 8, "imageOutput": 30}';
+
+/**
+ * Reads Prices per 1M Tokens of one item: a JSON object (text, or an object from an expression)
+ * with exactly the keys textInput, imageInput and imageOutput, each a number of US dollars per
+ * 1M tokens, 0 or more (numeric text too, as readNumber takes it). Returns undefined when unset
+ * (undefined, null, blank text, or `{}`). Throws ItemInputError naming the item and the field
+ * (and the key) for text that is not JSON, anything but an object, an unknown or missing key, or
+ * a rate that is not a number >= 0; nothing has been sent yet.
+ */
+export function readPrices(ctx: IExecuteFunctions, itemIndex: number, raw: unknown): TokenRates | undefined {
+	if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return undefined;
+	let value = raw;
+	if (typeof raw === 'string') {
+		try {
+			value = JSON.parse(raw);
+		} catch (error) {
+			throw inputError(ctx, itemIndex, PRICES_LABEL, `${(error as Error).message}; expected a JSON object such as ${PRICES_EXAMPLE}`);
+		}
+	}
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw inputError(ctx, itemIndex, PRICES_LABEL, `expected a JSON object such as ${PRICES_EXAMPLE}, got ${truncate(JSON.stringify(value))}`);
+	}
+	const given = value as IDataObject;
+	if (Object.keys(given).length === 0) return undefined;
+	const unknown = Object.keys(given).filter((key) => !(RATE_KEYS as readonly string[]).includes(key));
+	if (unknown.length > 0) {
+		throw inputError(ctx, itemIndex, PRICES_LABEL, `unknown key ${unknown.map((key) => JSON.stringify(key)).join(', ')}; accepted: ${RATE_KEYS.join(', ')} (US dollars per 1M tokens)`);
+	}
+	const rates = {} as TokenRates;
+	for (const key of RATE_KEYS) {
+		const label = `${PRICES_LABEL} › ${key}`;
+		const rate = readNumber(ctx, itemIndex, label, given[key]);
+		if (rate === undefined) {
+			throw inputError(ctx, itemIndex, label, `is missing; give all three rates in US dollars per 1M tokens, e.g. ${PRICES_EXAMPLE}`);
+		}
+		if (!Number.isFinite(rate) || rate < 0) {
+			throw inputError(ctx, itemIndex, label, `${JSON.stringify(given[key])} is not accepted; expected US dollars per 1M tokens, 0 or more`);
+		}
+		rates[key] = rate;
+	}
+	return rates;
 }
 
 const RESULT_FORMATS: readonly ResultFormat[] = ['images', 'rawResponse'];

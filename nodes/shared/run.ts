@@ -127,7 +127,7 @@ async function runItem(
 	if (config.resultFormat === 'rawResponse') {
 		const { results, error } = await allSettledOnFirstError(plan.bodies, settings, async (body) => (await send(body)).answer);
 		if (error !== undefined) throw error;
-		return { items: rawItems(itemIndex, results as ApiAnswer[]) };
+		return { items: rawItems(itemIndex, results as ApiAnswer[], config, endpoint.kind) };
 	}
 
 	const { results, error } = await allSettledOnFirstError(plan.bodies, settings, async (body): Promise<AnswerImages> => {

@@ -133,6 +133,8 @@ async function describeImage(
 		revisedPrompt: cut(json.revisedPrompt, REVISED_PROMPT_MAX),
 		url: json.url,
 		partialImageIndex: json.partialImageIndex,
+		// On the first image of each request, when a price is known (cost.ts).
+		estimatedCostUsd: (json.estimatedCost as IDataObject | undefined)?.usd,
 	};
 	let note = `The image was delivered to the workflow as the file ${fileName}.`;
 	// Stream with Partial Images: the previews come as items before their final image.
@@ -165,8 +167,9 @@ function shortError(ctx: IExecuteFunctions, error: Error & { description?: strin
  * Runs the node's operation as an AI Agent tool: the Result output only (the Configuration
  * output means nothing to an agent), each image as a short JSON for the model (file name, type,
  * size in bytes, width and height from the file, model, revised prompt cut to
- * REVISED_PROMPT_MAX characters, the provider's URL or a signed link when asked, and a note
- * that the file went to the workflow), never base64; the binary stays on the item. A failure
+ * REVISED_PROMPT_MAX characters, the provider's URL or a signed link when asked, the request's
+ * estimatedCostUsd on its first image when a price is known, and a note that the file went to
+ * the workflow), never base64; the binary stays on the item. A failure
  * becomes one item `{ error }` with a short, model-readable message (what was wrong, what is
  * accepted); it is thrown only when the node's On Error is explicitly Stop Workflow, or when
  * the execution was stopped (the node's own cancel error).
