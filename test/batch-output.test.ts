@@ -15,7 +15,7 @@ import {
 	type BatchOutputLine,
 } from '../nodes/shared/batch/outputFile';
 import { imageFromValue } from '../nodes/shared/transport/answer';
-import { mulberry32 as random } from './server/server';
+import { mulberry32 as random } from './server/random';
 
 /** The file cut into chunks of the given sizes (the last one takes the rest). */
 function cut(file: Buffer, sizes: () => number): Buffer[] {

@@ -76,8 +76,7 @@ function fieldsOf(form: ParsedForm): Record<string, string | string[]> {
 }
 const extensionOf = (img: EncodedImage) => (img.format === 'jpeg' ? 'jpg' : img.format);
 
-/** A seeded pseudo-random number generator (mulberry32): numbers in [0, 1), the same for the same seed. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d2b79f5) >>> 0;
