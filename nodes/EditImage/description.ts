@@ -8,6 +8,7 @@ import {
 	optionsCollection,
 	promptProperty,
 	resultFormatProperty,
+	batchProperties,
 } from '../shared/description';
 import { EDIT_LIMITS, MODEL_FAMILIES } from '../shared/models';
 
@@ -78,5 +79,6 @@ export const properties: INodeProperties[] = [
 		description: `The input item's binary fields holding the images to edit, comma-separated, in order (1 to ${EDIT_LIMITS.maxImages}). PNG, WEBP or JPEG, each under ${EDIT_LIMITS.maxImageBytes / MIB} MB. Create Image puts its image in "data".`,
 	},
 	resultFormatProperty,
+	...batchProperties,
 	optionsCollection([...imageOptions.filter((option) => !NOT_FOR_EDITS.includes(option.name)), ...editOptions]),
 ];

@@ -129,4 +129,29 @@ export const edit: ImageOperation = {
 				new MultipartBody(formFields({ ...(inputs.inputFidelity && { input_fidelity: inputs.inputFidelity }), ...body }), files, body.stream === true),
 		);
 	},
+	/**
+	 * Batch mode: the JSON edit shape (OpenAI's openapi spec `EditImageBodyJsonParam`: `images:
+	 * [{ file_id }]`, `mask: { file_id }`), since a batch line is JSON. The binaries are uploaded
+	 * first (batch/run.ts, once per distinct file) and referenced by their file ids. Markup has no
+	 * field in that shape: refused with ItemInputError.
+	 */
+	planBatch: async (ctx, itemIndex, config, family) => {
+		const inputs = readEditInputs(ctx, itemIndex);
+		checkEditInputs(ctx, itemIndex, config, family, inputs);
+		if (inputs.markup) {
+			throw inputError(ctx, itemIndex, 'Options › Markup', 'is not taken in Request Mode › Batch (the JSON edit shape a batch line uses has no markup field); remove it, or choose Request Mode › Direct');
+		}
+		const files = await readFiles(ctx, itemIndex, inputs);
+		const imageCount = inputs.images.length;
+		return {
+			files,
+			bodies: (fileIds) =>
+				planRequests(config, family, true).map((body) => ({
+					...body,
+					images: fileIds.slice(0, imageCount).map((fileId) => ({ file_id: fileId })),
+					...(inputs.mask && { mask: { file_id: fileIds[imageCount] } }),
+					...(inputs.inputFidelity && { input_fidelity: inputs.inputFidelity }),
+				})),
+		};
+	},
 };
