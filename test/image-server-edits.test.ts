@@ -123,13 +123,13 @@ describe('what the API refuses', () => {
 		expect(answer.body.error.message).toMatch(message);
 	});
 
-	test('a JSON body is refused: edits take multipart/form-data', async () => {
+	test('a JSON body is a JSON edit (image-server-files.test.ts): without images it is refused naming images', async () => {
 		const response = await fetch(`${server.baseUrl}/images/edits`, {
 			method: 'POST',
 			headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
 			body: JSON.stringify({ prompt: 'p', model: 'gpt-image-2' }),
 		});
 		expect(response.status).toBe(400);
-		expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/expected multipart\/form-data/);
+		expect(((await response.json()) as { error: { message: string } }).error.message).toBe("Missing required parameter: 'images'.");
 	});
 });

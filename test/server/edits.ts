@@ -39,7 +39,8 @@ const invalid = (message: string, param: string | null, code: string | null = 'i
 	error: { message, type: 'invalid_request_error', param, code },
 });
 
-function formatOf(data: Buffer): string | undefined {
+/** The image format of some bytes by their magic number (png, jpeg, webp), undefined for anything else. */
+export function formatOf(data: Buffer): string | undefined {
 	if (data.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) return 'png';
 	if (data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'jpeg';
 	if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';

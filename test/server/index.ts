@@ -11,7 +11,16 @@
  * Routes (all on 127.0.0.1):
  *   GET  /v1/models, /v1/models/{id}                      Bearer auth; OpenAI list shape
  *   POST /v1/images/generations                           Bearer auth; behaviour per `flavor`
- *   POST /v1/images/edits                                 multipart/form-data (flavor openai; others 404); edits.ts
+ *   POST /v1/images/edits                                 multipart/form-data (flavor openai; others 404); edits.ts;
+ *                                                          or JSON by reference (images: [{image_url}|{file_id}], mask):
+ *                                                          jsonEdits.ts fetches loopback URLs (others: "Error while
+ *                                                          downloading"), decodes data URLs, resolves file ids
+ *                                                          (purpose vision/user_data), then checks as multipart;
+ *                                                          the log shows rec.jsonEdit, rec.imageFetches, and the
+ *                                                          server's own downloads as origin 'fetch'
+ *   POST /v1/files (multipart file, purpose, expires_after)  Files API, Bearer auth (files.ts); GET /v1/files[?purpose,
+ *        limit, after, order], GET|DELETE /v1/files/{id}, GET /v1/files/{id}/content (streamed from disk).
+ *        Tests: server.storedFiles (every file, deleted ones flagged), readStoredFile(id), addStoredFile(...)
  *   GET  /files/{id}.{ext}, /generated-images/{id}.{ext}  no auth; bytes of `url` answers
  *   POST /openai/deployments/{dep}/images/generations?api-version=YYYY-MM-DD[-preview]   Azure dated
  *   POST /openai/v1/images/generations[?api-version=preview]  Azure v1 (deployment in body.model)

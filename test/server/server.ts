@@ -20,7 +20,10 @@ import {
 	statusErrorBody,
 	type ErrorStyle,
 } from './errors';
-import { editedImage, validateEdit, type ValidatedEdit } from './edits';
+import { editedImage, formatOf, validateEdit, type ValidatedEdit } from './edits';
+import { FileStore, MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, fileObject, type StoredApiFile } from './files';
+import { FETCHER_AGENT, jsonParam, resolveJsonEdit, type ImageFetch } from './jsonEdits';
+import { ServerClock } from './clock';
 import { getImage, type EncodedImage } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
 import { applyLies, parseLies, type StoredFile } from './lies';
@@ -36,6 +39,7 @@ import type {
 } from './types';
 
 export const DEFAULT_API_KEY = 'sk-test-0123456789abcdef';
+
 export const DEFAULT_AZURE_DEPLOYMENTS: Record<string, string> = {
 	'gpt-image-2': 'gpt-image-2',
 	'my-image-deployment': 'gpt-image-1',
@@ -59,8 +63,10 @@ interface Ctx {
 	truncateAfter?: number;
 	/** Script { stall, afterBytes } / fileStallAfterBytes: send this many bytes, then nothing more (the socket stays open). */
 	stallAfter?: number;
-	/** POST /images/edits: the parsed multipart body, or why it could not be parsed. */
-	edit?: { form?: ParsedForm; problem?: string };
+	/** POST /images/edits: the parsed multipart body, or why it could not be parsed; `json`: a JSON edit (body in rec.body). */
+	edit?: { form?: ParsedForm; problem?: string; json?: boolean };
+	/** POST /v1/files: the parsed multipart body, or why it could not be parsed. */
+	upload?: { form?: ParsedForm; problem?: string };
 }
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
@@ -74,6 +80,8 @@ function fieldsOf(form: ParsedForm): Record<string, string | string[]> {
 	}
 	return fields;
 }
+/** The text fields of a form by name (the last value of a repeated name). */
+const typedFieldsOf = (form: ParsedForm): Record<string, string> => Object.fromEntries(form.fields);
 const extensionOf = (img: EncodedImage) => (img.format === 'jpeg' ? 'jpg' : img.format);
 
 function mulberry32(seed: number): () => number {
@@ -109,6 +117,8 @@ function classify(method: string, path: string): RequestKind {
 	if (method === 'POST' && path.endsWith('/images/edits')) return 'edit';
 	if (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/openai/v1/models' || path === '/openai/models') return 'models';
 	if (path.startsWith('/files/') || path.startsWith('/generated-images/')) return 'file';
+	if (path === '/v1/files' || path.startsWith('/v1/files/')) return 'files';
+	if (path === '/v1/batches' || path.startsWith('/v1/batches/')) return 'batches';
 	if (path === '/openai/deployments') return 'deployments';
 	if (method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/responses')) return 'chat';
 	return 'other';
@@ -131,11 +141,17 @@ export class ImageServerImpl implements ImageServer {
 	private readonly files = new Map<string, StoredFile>();
 	private random: () => number = Math.random;
 	private readonly token = `__B64_${randomBytes(6).toString('hex')}__`;
+	/** The Files and Batch APIs' clock (clock.ts; option `batchClock`). */
+	readonly clock: ServerClock;
+	/** The Files API's files (files.ts): bodies on disk in a temporary folder. */
+	readonly fileStore: FileStore;
 
 	constructor(opts: ImageServerOptions) {
 		this.opts = { ...opts };
 		this.apiKey = opts.apiKey ?? DEFAULT_API_KEY;
 		if (opts.seed !== undefined) this.random = mulberry32(opts.seed);
+		this.clock = new ServerClock(opts.batchClock ?? 1);
+		this.fileStore = new FileStore(() => this.clock.seconds());
 		this.server = http.createServer((req, res) => void this.onRequest(req, res));
 		this.server.on('connection', (s: Socket) => {
 			this.sockets.add(s);
@@ -161,6 +177,22 @@ export class ImageServerImpl implements ImageServer {
 		Object.assign(this.opts, opts);
 		if (opts.apiKey !== undefined) this.apiKey = opts.apiKey;
 		if ('seed' in opts) this.random = opts.seed === undefined ? Math.random : mulberry32(opts.seed);
+		if (opts.batchClock !== undefined) this.clock.setMode(opts.batchClock);
+	}
+
+	/** Every Files API file created since the last reset() (uploads and batch outputs), deleted ones included (`deleted: true`). */
+	get storedFiles(): readonly StoredApiFile[] {
+		return this.fileStore.all;
+	}
+
+	/** The bytes of a live Files API file (throws when there is none with that id). */
+	readStoredFile(id: string): Promise<Buffer> {
+		return this.fileStore.read(id);
+	}
+
+	/** Stores a file as POST /v1/files would (no request recorded); returns its record. */
+	addStoredFile(data: Buffer | string, filename: string, purpose: string): Promise<StoredApiFile> {
+		return this.fileStore.add(Buffer.isBuffer(data) ? data : Buffer.from(data), { filename, purpose });
 	}
 
 	script(...steps: ScriptStep[]): void {
@@ -175,6 +207,7 @@ export class ImageServerImpl implements ImageServer {
 		this.scripts.length = 0;
 		this.attempts.clear();
 		this.window = [];
+		this.fileStore.clear();
 	}
 
 	async close(): Promise<void> {
@@ -184,6 +217,7 @@ export class ImageServerImpl implements ImageServer {
 		for (const s of this.sockets) s.destroy();
 		this.server.closeAllConnections?.();
 		await closed;
+		this.fileStore.clear();
 	}
 
 	// ---------------------------------------------------------------- plumbing
@@ -278,21 +312,23 @@ export class ImageServerImpl implements ImageServer {
 			return;
 		}
 		const raw = Buffer.concat(chunks);
-		let edit: Ctx['edit'];
-		if (kind === 'edit') {
+		const multipart = (): { form?: ParsedForm; problem?: string } => {
 			const boundary = multipartBoundary(req.headers['content-type']);
-			edit = {};
-			if (!boundary) edit.problem = `Invalid Content-Type header (${req.headers['content-type'] ?? 'none'}), expected multipart/form-data.`;
-			else {
-				try {
-					edit.form = parseMultipart(raw, boundary);
-				} catch (error) {
-					edit.problem = `Could not parse the multipart form: ${(error as Error).message}.`;
-				}
+			if (!boundary) return { problem: `Invalid Content-Type header (${req.headers['content-type'] ?? 'none'}), expected multipart/form-data.` };
+			try {
+				return { form: parseMultipart(raw, boundary) };
+			} catch (error) {
+				return { problem: `Could not parse the multipart form: ${(error as Error).message}.` };
 			}
-		}
-		const bodyText = kind === 'edit' ? '' : raw.toString('utf8');
-		let body: unknown = edit?.form ? fieldsOf(edit.form) : undefined;
+		};
+		let edit: Ctx['edit'];
+		let upload: Ctx['upload'];
+		// JSON edits (EditImageBodyJsonParam) on the OpenAI route only; Azure routes take multipart.
+		if (kind === 'edit') edit = /^application\/json\b/i.test(req.headers['content-type'] ?? '') && path === '/v1/images/edits' ? { json: true } : multipart();
+		if (kind === 'files' && method === 'POST' && path === '/v1/files') upload = multipart();
+		const bodyText = (kind === 'edit' && !edit?.json) || upload ? '' : raw.toString('utf8');
+		const form = edit?.form ?? upload?.form;
+		let body: unknown = form ? fieldsOf(form) : undefined;
 		let bodyError = false;
 		if (bodyText.trim().length) {
 			try {
@@ -309,6 +345,7 @@ export class ImageServerImpl implements ImageServer {
 			body,
 			receivedAt,
 			kind,
+			origin: req.headers['x-image-server-batch'] ? 'batch' : req.headers['user-agent'] === FETCHER_AGENT ? 'fetch' : 'client',
 		};
 		this.requests.push(rec);
 		const ended = () => {
@@ -326,8 +363,9 @@ export class ImageServerImpl implements ImageServer {
 			bodyError,
 			extraHeaders: {},
 			edit,
+			upload,
 		};
-		if (edit?.form) rec.files = edit.form.files.map((file) => ({ name: file.name, fileName: file.fileName, contentType: file.contentType, size: file.data.length }));
+		if (form) rec.files = form.files.map((file) => ({ name: file.name, fileName: file.fileName, contentType: file.contentType, size: file.data.length }));
 		try {
 			await this.route(ctx, method, path);
 		} catch (e) {
@@ -345,6 +383,7 @@ export class ImageServerImpl implements ImageServer {
 		if ((method === 'GET' || method === 'HEAD') && (m = /^\/(files|generated-images)\/([A-Za-z0-9_-]+)(\.[a-z]+)?$/.exec(path)))
 			return this.file(ctx, m[2]);
 		if (ctx.rec.kind === 'chat') return this.chat(ctx, path === '/v1/responses' ? 'responses' : 'chat');
+		if (ctx.rec.kind === 'files' && this.flavor === 'openai') return this.filesApi(ctx, method, path);
 		if (method === 'GET' && path === '/v1/models') return this.modelsList(ctx);
 		if (method === 'GET' && (m = /^\/v1\/models\/(.+)$/.exec(path))) return this.modelRetrieve(ctx, decodeURIComponent(m[1]));
 		if (method === 'GET' && path === '/openai/v1/models') return this.azureModels(ctx);
@@ -480,6 +519,105 @@ export class ImageServerImpl implements ImageServer {
 		this.send(ctx, { status: 200, body: img.buffer, contentType: img.contentType, headers: { 'cache-control': 'private, max-age=3600' } });
 	}
 
+	// ---------------------------------------------------------------- Files API (files.ts)
+
+	private notFound(ctx: Ctx, what: 'File' | 'Batch', id: string): void {
+		this.send(ctx, this.openaiErr(404, { message: `No such ${what} object: ${id}`, type: 'invalid_request_error', param: 'id', code: null }));
+	}
+
+	/** A cursor page as the API lists files and batches: `data`, `first_id`, `last_id`, `has_more`. */
+	private page<T extends { id: string }>(ctx: Ctx, items: T[], render: (item: T) => unknown, defaultLimit: number, maxLimit: number): void {
+		const q = ctx.rec.query;
+		const limit = q.limit === undefined ? defaultLimit : Number(q.limit);
+		if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
+			return this.send(ctx, this.openaiErr(400, { message: `Invalid 'limit': expected an integer between 1 and ${maxLimit}, got '${q.limit}'.`, type: 'invalid_request_error', param: 'limit', code: 'invalid_value' }));
+		}
+		let start = 0;
+		if (q.after !== undefined) {
+			const at = items.findIndex((item) => item.id === q.after);
+			start = at < 0 ? items.length : at + 1;
+		}
+		const data = items.slice(start, start + limit);
+		this.send(ctx, {
+			status: 200,
+			body: { object: 'list', data: data.map(render), first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: start + limit < items.length },
+		});
+	}
+
+	/** POST /v1/files, GET /v1/files, GET|DELETE /v1/files/{id}, GET /v1/files/{id}/content (openai 7.59.0 files.d.ts). */
+	private async filesApi(ctx: Ctx, method: string, path: string): Promise<void> {
+		const refused = this.checkOpenAiAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		const bad = (message: string, param: string | null, code: string | null = 'invalid_value') =>
+			this.send(ctx, this.openaiErr(400, { message, type: 'invalid_request_error', param, code }));
+		let m: RegExpExecArray | null;
+		if (method === 'POST' && path === '/v1/files') {
+			const { form, problem } = ctx.upload ?? {};
+			if (!form) return bad(problem ?? 'Invalid multipart body.', null, null);
+			const files = form.files.filter((f) => f.name === 'file');
+			const fields = typedFieldsOf(form);
+			if (files.length !== 1) return bad(files.length ? "Only one 'file' is accepted." : "Missing required parameter: 'file'.", 'file', files.length ? 'invalid_value' : 'missing_required_parameter');
+			const purpose = fields.purpose;
+			if (purpose === undefined) return bad("Missing required parameter: 'purpose'.", 'purpose', 'missing_required_parameter');
+			if (!(UPLOAD_PURPOSES as readonly string[]).includes(purpose)) {
+				return bad(`Invalid value: '${purpose}'. Supported values are: ${UPLOAD_PURPOSES.map((p) => `'${p}'`).join(', ')}.`, 'purpose');
+			}
+			const [file] = files;
+			if (file.data.length === 0) return bad('File is empty.', 'file');
+			if (file.data.length > MAX_UPLOAD_BYTES) return bad(`File is too large (${file.data.length} bytes); the maximum is ${MAX_UPLOAD_BYTES} bytes (512 MB).`, 'file', 'file_too_large');
+			if (purpose === 'batch' && !/\.jsonl$/i.test(file.fileName)) return bad('Invalid file format for Batch API. Must be .jsonl', 'file');
+			if (purpose === 'vision' && !formatOf(file.data) && file.data.subarray(0, 3).toString('latin1') !== 'GIF') {
+				return bad('Invalid file format for purpose vision. Supported formats: png, jpeg, webp, gif.', 'file');
+			}
+			let expiresAfterSeconds: number | undefined;
+			const anchor = fields['expires_after[anchor]'];
+			const seconds = fields['expires_after[seconds]'];
+			if (anchor !== undefined || seconds !== undefined) {
+				if (anchor !== 'created_at') return bad(`Invalid value for 'expires_after.anchor': expected 'created_at', got '${anchor ?? ''}'.`, 'expires_after.anchor');
+				const s = Number(seconds);
+				if (!Number.isInteger(s) || s < 3600 || s > 2_592_000) {
+					return bad(`Invalid 'expires_after.seconds': expected an integer between 3600 (1 hour) and 2592000 (30 days), got '${seconds ?? ''}'.`, 'expires_after.seconds');
+				}
+				expiresAfterSeconds = s;
+			}
+			const stored = await this.fileStore.add(file.data, { filename: file.fileName, purpose, expiresAfterSeconds });
+			return this.send(ctx, { status: 200, body: fileObject(stored) });
+		}
+		if (method === 'GET' && path === '/v1/files') {
+			const q = ctx.rec.query;
+			let files = this.fileStore.all.filter((f) => !f.deleted && (q.purpose === undefined || f.purpose === q.purpose));
+			if (q.order !== 'asc') files = [...files].reverse();
+			return this.page(ctx, files, fileObject, 10_000, 10_000);
+		}
+		if ((m = /^\/v1\/files\/([^/]+)(\/content)?$/.exec(path))) {
+			const id = decodeURIComponent(m[1]);
+			const file = this.fileStore.get(id);
+			if (!file) return this.notFound(ctx, 'File', id);
+			if (method === 'GET' && !m[2]) return this.send(ctx, { status: 200, body: fileObject(file) });
+			if (method === 'DELETE' && !m[2]) {
+				await this.fileStore.delete(id);
+				return this.send(ctx, { status: 200, body: { id, object: 'file', deleted: true } });
+			}
+			if (method === 'GET' && m[2]) return this.streamFile(ctx, file);
+		}
+		this.send(ctx, this.openaiErr(404, { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null }));
+	}
+
+	/** GET /v1/files/{id}/content: the bytes streamed from disk (never the whole file in memory). */
+	private streamFile(ctx: Ctx, file: StoredApiFile): void {
+		const stream = this.fileStore.stream(file.id);
+		if (!stream) return this.notFound(ctx, 'File', file.id);
+		ctx.res.writeHead(200, {
+			'content-type': 'application/octet-stream',
+			'content-length': String(file.bytes),
+			'content-disposition': `attachment; filename="${file.filename}"`,
+			'x-request-id': ctx.requestId,
+		});
+		stream.on('error', () => ctx.res.destroy());
+		ctx.res.on('close', () => stream.destroy());
+		stream.pipe(ctx.res);
+	}
+
 	private storeFile(img: StoredFile): string {
 		const id = `img-${randomBytes(12).toString('hex')}`;
 		this.files.set(id, img);
@@ -547,10 +685,10 @@ export class ImageServerImpl implements ImageServer {
 		}
 
 		// 4. Body must be JSON (edits: multipart/form-data).
-		if (ctx.edit && !ctx.edit.form) {
+		if (ctx.edit && !ctx.edit.form && !ctx.edit.json) {
 			return this.send(ctx, this.openaiErr(400, { message: ctx.edit.problem ?? 'Invalid multipart body.', type: 'invalid_request_error', param: null, code: null }));
 		}
-		if (!ctx.edit && (ctx.bodyError || (ctx.bodyText.trim() === '' && flavor === 'openai'))) {
+		if ((!ctx.edit || ctx.edit.json) && (ctx.bodyError || (ctx.bodyText.trim() === '' && flavor === 'openai'))) {
 			if (flavor === 'vllm')
 				return this.send(ctx, {
 					status: 422,
@@ -658,9 +796,24 @@ export class ImageServerImpl implements ImageServer {
 		// 8. Validation.
 		let edited: ValidatedEdit | undefined;
 		let r: ValidatedRequest;
-		if (ctx.edit?.form) {
-			const e = await validateEdit(ctx.edit.form, { azure, model, retiredModels: this.opts.retiredModels });
-			if (!e.ok) return this.send(ctx, withHints(this.openaiErr(e.status, e.error)));
+		let editForm = ctx.edit?.form;
+		if (ctx.edit?.json) {
+			const fetches: ImageFetch[] = [];
+			ctx.rec.imageFetches = fetches;
+			const j = await resolveJsonEdit(body, model, {
+				fetches,
+				file: async (id) => {
+					const file = this.fileStore.get(id);
+					return file ? { purpose: file.purpose, data: await this.fileStore.read(id) } : undefined;
+				},
+			});
+			if (!j.ok) return this.send(ctx, withHints(this.openaiErr(j.status, j.error)));
+			ctx.rec.jsonEdit = j.refs;
+			editForm = j.form;
+		}
+		if (editForm) {
+			const e = await validateEdit(editForm, { azure, model, retiredModels: this.opts.retiredModels });
+			if (!e.ok) return this.send(ctx, withHints(this.openaiErr(e.status, ctx.edit?.json ? { ...e.error, param: jsonParam(e.error.param) } : e.error)));
 			edited = e.edit;
 			r = e.edit.req;
 		} else {

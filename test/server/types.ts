@@ -1,8 +1,15 @@
 /** Public types of the OpenAI-compatible image test server (see index.ts for the overview). */
+import type { StoredApiFile } from './files';
+
+export type { StoredApiFile } from './files';
 
 export type ImageMode = 'solid' | 'noise';
 export type Flavor = 'openai' | 'localai' | 'vllm';
-export type RequestKind = 'generation' | 'edit' | 'models' | 'file' | 'deployments' | 'chat' | 'other';
+/**
+ * 'file': GET of an image file a `url` answer points at (/files/..., /generated-images/...);
+ * 'files': the Files API (/v1/files...); 'batches': the Batch API (/v1/batches...).
+ */
+export type RequestKind = 'generation' | 'edit' | 'models' | 'file' | 'files' | 'batches' | 'deployments' | 'chat' | 'other';
 
 export interface ImageServerOptions {
 	/** Port to listen on; default 0 (random). The server always binds 127.0.0.1. */
@@ -32,6 +39,12 @@ export interface ImageServerOptions {
 	fileLatencyMs?: number;
 	/** Extra: GET /files/... sends its headers and this many bytes, then stalls (never ends); default: whole files. */
 	fileStallAfterBytes?: number;
+	/**
+	 * The clock of the Files and Batch APIs (clock.ts): 'manual' stands still until
+	 * `advanceClock(ms)`; a number runs that many times faster than real time. Default 1 (real
+	 * time). Changing it with set() keeps the clock's reading continuous.
+	 */
+	batchClock?: 'manual' | number;
 }
 
 export interface RecordedRequest {
@@ -58,6 +71,18 @@ export interface RecordedRequest {
 	endedAt?: number;
 	/** Streamed answers: the events written so far (a client that closes early stops the count). */
 	eventsSent?: number;
+	/**
+	 * Who sent it: 'client' (default: a request from outside), 'batch' (a line of a batch the
+	 * server runs through its own routes; see `batch`), 'fetch' (the server downloading an
+	 * `image_url` of a JSON edit: recorded with the headers it carried).
+	 */
+	origin: 'client' | 'batch' | 'fetch';
+	/** origin 'batch': the batch and the line's custom_id. */
+	batch?: { batchId: string; customId: string };
+	/** JSON edits (content-type application/json): the image references as received, in order. */
+	jsonEdit?: { images: Array<{ image_url?: string; file_id?: string }>; mask?: { image_url?: string; file_id?: string } };
+	/** JSON edits: the downloads the server made for `image_url` addresses (data URLs are decoded, not listed). */
+	imageFetches?: Array<{ url: string; status?: number; bytes?: number }>;
 }
 
 export interface ImageServerStats {
@@ -91,8 +116,14 @@ export interface ImageServer {
 	set(opts: Partial<ImageServerOptions>): void;
 	/** Queue one-off answers for the next generation requests (consumed in order, before anything else). */
 	script(...steps: ScriptStep[]): void;
-	/** Clear requests, stats, scripts, per-prompt counters and the rate-limit window. */
+	/** Clear requests, stats, scripts, per-prompt counters, the rate-limit window, and every Files API file (and batch). */
 	reset(): void;
+	/** Every Files API file created since the last reset() (uploads and batch outputs), deleted ones included (`deleted: true`), in creation order. */
+	readonly storedFiles: readonly StoredApiFile[];
+	/** The bytes of a live Files API file; throws when there is none with that id. */
+	readStoredFile(id: string): Promise<Buffer>;
+	/** Stores a file as POST /v1/files would (no request recorded, no checks); returns its record. */
+	addStoredFile(data: Buffer | string, filename: string, purpose: string): Promise<StoredApiFile>;
 	/** Stop listening and destroy every open socket (keep-alive and hanging ones too). */
 	close(): Promise<void>;
 }
