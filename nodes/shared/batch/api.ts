@@ -80,7 +80,7 @@ export class BatchApi {
 			return new NoBatchApiError(
 				this.ctx.getNode(),
 				`The server at ${this.endpoint.origin} has no ${api}: ${what} was answered HTTP ${status}. Request Mode › Batch needs OpenAI's Files and Batch APIs; choose Request Mode › Direct for this server`,
-				{ description: `${method(path)} ${this.baseUrl}${path}: ${details.message}` },
+				{ description: `${this.baseUrl}${path}: ${details.message}` },
 			);
 		}
 		const message = `${what} failed: ${details.message} (HTTP ${status})`;
@@ -93,11 +93,11 @@ export class BatchApi {
 		});
 	}
 
-	/** POST /files (multipart: `purpose`, `file`): the new file's id. */
-	async uploadFile(purpose: 'batch' | 'vision', fileName: string, contentType: string, source: PartSource): Promise<string> {
+	/** POST /files (multipart: `purpose`, `file`): the new file's id. `what` names the upload in errors (default: the file name). */
+	async uploadFile(purpose: 'batch' | 'vision', fileName: string, contentType: string, source: PartSource, what = `Uploading ${fileName}`): Promise<string> {
 		const form = new MultipartBody([['purpose', purpose]], [{ name: 'file', fileName, contentType, source }]);
-		const file = await this.call(`Uploading ${fileName} (POST /files)`, 'POST', '/files', form);
-		if (typeof file.id !== 'string') throw this.failure(`Uploading ${fileName} (POST /files)`, '/files', 502, { error: { message: `the answer names no file id: ${JSON.stringify(file).slice(0, 200)}` } });
+		const file = await this.call(`${what} (POST /files)`, 'POST', '/files', form);
+		if (typeof file.id !== 'string') throw this.failure(`${what} (POST /files)`, '/files', 502, { error: { message: `the answer names no file id: ${JSON.stringify(file).slice(0, 200)}` } });
 		return file.id;
 	}
 
@@ -174,5 +174,3 @@ export class BatchApi {
 		return { data: (Array.isArray(page.data) ? page.data : []) as unknown as BatchObject[], hasMore: page.has_more === true };
 	}
 }
-
-const method = (path: string) => (path === '/files' || path === '/batches' ? 'POST' : 'GET');

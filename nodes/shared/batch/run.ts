@@ -15,6 +15,7 @@ import { now } from '../clock';
 import { errorItem } from '../errorItem';
 import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from '../output';
 import { inputError, readBoolean, readNumber, readText, type ItemConfig } from '../parameters';
+import { isToolNode } from '../tool';
 import { nodeWideError, planItems, type BatchPlan, type ImageOperation } from '../run';
 import type { Endpoint } from '../transport/endpoint';
 import { buildApiError } from '../transport/errors';
@@ -41,7 +42,7 @@ export interface BatchSettings {
 }
 
 const AZURE_REFUSAL =
-	"Request Mode › Batch is not available with Azure OpenAI: its Global Batch takes no image models (Microsoft's global-batch model matrix, 2026). Choose Request Mode › Direct";
+	"Batch is not available with Azure OpenAI: its Global Batch takes no image models (Microsoft's global-batch model matrix, 2026). Choose Request Mode › Direct";
 
 /**
  * Request Mode, node-wide (item 0): `direct` (default) or `batch`. Throws NodeOperationError
@@ -55,7 +56,9 @@ export function readRequestMode(ctx: IExecuteFunctions, endpoint: Endpoint): Req
 		throw error;
 	};
 	if (value !== 'direct' && value !== 'batch') fail(`${JSON.stringify(value)} is not accepted; accepted: direct, batch`);
-	if (value === 'batch' && endpoint.kind === 'azure') fail(AZURE_REFUSAL.replace('Request Mode › Batch is', 'Batch is'));
+	if (value === 'batch' && endpoint.kind === 'azure') fail(AZURE_REFUSAL);
+	// An agent's tool call waits for its answer: hours of batch are no answer.
+	if (value === 'batch' && isToolNode(ctx)) fail('Batch is not available when the node is an AI Agent tool (a tool call needs its answer now); choose Request Mode › Direct');
 	return value as RequestMode;
 }
 
@@ -381,7 +384,7 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 
 		for (const [index, file] of files.entries()) {
 			const fileName = `n8n-${ctx.getExecutionId() ?? 'run'}-${node.replace(/[^\w.-]+/g, '_')}-${index + 1}.jsonl`;
-			const inputFileId = await api.uploadFile('batch', fileName, 'application/jsonl', linesSource(file));
+			const inputFileId = await api.uploadFile('batch', fileName, 'application/jsonl', linesSource(file), 'Uploading the requests');
 			uploaded.push(inputFileId);
 			for (const line of file.lines) line.data = undefined;
 			const configs = file.lines.map((line) => planned(line.itemIndex).config);
