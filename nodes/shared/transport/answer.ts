@@ -105,10 +105,11 @@ export function parseImageAnswer(raw: Buffer): ImageAnswer {
 			position = key + KEY.length;
 			continue;
 		}
-		const backslash = raw.indexOf(BACKSLASH, start);
 		let image: Buffer;
 		let close = end;
-		if (backslash !== -1 && backslash < end) {
+		// Searched for in the value only: searching to the answer's end for each image would read
+		// an answer of n images n times over.
+		if (raw.subarray(start, end).includes(BACKSLASH)) {
 			close = stringEnd(raw, start);
 			if (close === -1) break;
 			const value = JSON.parse(raw.toString('latin1', start - 1, close + 1)) as string;
