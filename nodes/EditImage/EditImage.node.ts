@@ -5,10 +5,8 @@ import { edit } from './request';
 import { searchModels } from '../shared/methods/listSearch';
 import { imageNodeBase } from '../shared/node';
 import { runImageOperation } from '../shared/run';
+import { isToolNode, runAsTool } from '../shared/tool';
 
-// No `usableAsTool`: an AI Agent's tool call holds only the model's arguments, never the files
-// this node edits, so as a tool it could only fail (Create Image is the tool).
-// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool
 export class EditImage implements INodeType {
 	description: INodeTypeDescription = {
 		...imageNodeBase,
@@ -16,9 +14,11 @@ export class EditImage implements INodeType {
 		name: 'editImage',
 		subtitle: '={{ $parameter["model"].value || $parameter["model"] }}',
 		icon: { light: 'file:../../icons/openAiImages.svg', dark: 'file:../../icons/openAiImages.dark.svg' },
+		// Also the default description of the AI Agent tool (n8n uses it when Tool Description is left as it is).
 		description:
-			'Edit and combine images from earlier steps with the OpenAI Images API (OpenAI, Azure OpenAI, OpenAI-compatible servers), many items in parallel',
+			"Edit and combine images with the OpenAI Images API (OpenAI, Azure OpenAI, OpenAI-compatible servers): files from earlier steps, or images by URL or OpenAI file id. As an AI Agent tool it takes the image URLs (e.g. a link Create Image Tool returned) and returns the edited file's name, type, size in bytes, width and height, not the image itself.",
 		defaults: { name: 'Edit Image' },
+		usableAsTool: true,
 		properties,
 	};
 
@@ -27,6 +27,7 @@ export class EditImage implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await runImageOperation(this, edit);
+		const run = async () => await runImageOperation(this, edit);
+		return isToolNode(this) ? await runAsTool(this, run) : await run();
 	}
 }

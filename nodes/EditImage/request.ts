@@ -4,8 +4,11 @@ import { planRequests } from '../shared/body';
 import { EDIT_LIMITS, inputFidelitiesOf, isRetired, OUTPUT_FORMAT_RULES, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
 import { inputError, readText, type ItemConfig } from '../shared/parameters';
 import type { ImageOperation } from '../shared/run';
+import { isToolNode } from '../shared/tool';
+import type { Endpoint } from '../shared/transport/endpoint';
 import { formFields, MultipartBody, type FilePart } from '../shared/transport/multipart';
 import { readInputFile, type InputFile } from './inputs';
+import { readImageSource, readReferences, referenceBody, type References } from './references';
 
 /** The edit-only parameters of one item, as the user set them. */
 export interface EditInputs {
@@ -18,16 +21,19 @@ export interface EditInputs {
 const INPUT_FIDELITIES = ['high', 'low'];
 
 /**
- * Reads the item's edit parameters: `images` (comma-separated field names), mask, markup, input
- * fidelity, each as text (readText). Throws ItemInputError for an object or list.
+ * Reads the item's edit parameters: `images` (comma-separated field names; with `withImages`
+ * false, for edits by reference, none), mask, markup, input fidelity, each as text (readText).
+ * Throws ItemInputError for an object or list.
  */
-export function readEditInputs(ctx: IExecuteFunctions, itemIndex: number): EditInputs {
+export function readEditInputs(ctx: IExecuteFunctions, itemIndex: number, withImages = true): EditInputs {
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const text = (label: string, value: unknown) => (readText(ctx, itemIndex, label, value) ?? '').trim();
-	const images = text('Images', ctx.getNodeParameter('images', itemIndex, 'data'))
-		.split(',')
-		.map((name) => name.trim())
-		.filter(Boolean);
+	const images = withImages
+		? text('Images', ctx.getNodeParameter('images', itemIndex, 'data'))
+				.split(',')
+				.map((name) => name.trim())
+				.filter(Boolean)
+		: [];
 	return {
 		images,
 		mask: text('Options › Mask', options.mask) || undefined,
@@ -50,7 +56,8 @@ export function editingModels(now = new Date()): string {
 /**
  * Checks what only edits have against the model (openai 7.59.0 `ImageEditParams`): whether it
  * edits at all, input fidelity, markup, mask with markup or with GIF output, the number of
- * images. Unknown model ids get only the checks that hold for every model. Throws ItemInputError.
+ * binary images (`references` given: an edit by reference, whose list readReferences checked).
+ * Unknown model ids get only the checks that hold for every model. Throws ItemInputError.
  */
 export function checkEditInputs(
 	ctx: IExecuteFunctions,
@@ -58,6 +65,7 @@ export function checkEditInputs(
 	config: ItemConfig,
 	family: ModelFamily | undefined,
 	inputs: EditInputs,
+	references?: References,
 ): void {
 	const fail = (label: string, message: string): never => {
 		throw inputError(ctx, itemIndex, label, message);
@@ -65,7 +73,7 @@ export function checkEditInputs(
 	const model = config.model;
 	if (family && !family.edits) fail('Model', `${model} does not edit images; models that do: ${editingModels()}`);
 	const count = inputs.images.length;
-	if (count === 0) fail('Images', 'no binary field is named; give the field that holds the image, e.g. data');
+	if (!references && count === 0) fail('Images', 'no binary field is named; give the field that holds the image, e.g. data');
 	if (count > EDIT_LIMITS.maxImages) {
 		fail('Images', `${count} fields are named (${inputs.images.join(', ')}); the API takes 1 to ${EDIT_LIMITS.maxImages} images`);
 	}
@@ -114,13 +122,54 @@ async function readFiles(ctx: IExecuteFunctions, itemIndex: number, inputs: Edit
 }
 
 /**
- * Edit Image: `POST /images/edits` with a multipart/form-data body per request. The text fields
- * are the generation body of the same options (planRequests: every option Create Image sends,
- * `n` split, Extra Body Fields winning), as form fields; then `input_fidelity`, and the files.
+ * What an edit by reference may not have, whatever its list: a DALL-E model (multipart only),
+ * an Azure OpenAI credential (Microsoft's docs describe both edit routes,
+ * `/openai/deployments/{deployment}/images/edits?api-version=2025-04-01-preview` and
+ * `/openai/v1/images/edits`, with `image` as image file(s) and `mask` as a PNG file, and no
+ * `images` list of image_url / file_id: the REST references "Image generations - Edit" and
+ * "Create image edit", MicrosoftDocs/azure-ai-docs articles/ai-foundry/openai/includes/
+ * api-versions/latest-inference-preview.md and new-inference-preview.md, and the how-to
+ * learn.microsoft.com/azure/ai-foundry/openai/how-to/dall-e, read 2026-12-03),
+ * Response Format (the API reference's JSON edit has no response_format). Throws ItemInputError.
+ */
+function checkReferenceEdit(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig, family: ModelFamily | undefined, endpoint: Endpoint): void {
+	const fail = (label: string, message: string): never => {
+		throw inputError(ctx, itemIndex, label, message);
+	};
+	if (family?.binaryEditsOnly) {
+		fail('Image Source', `${config.model} is a DALL-E model, and DALL-E edits from binary files only (never from image URLs or file ids); set Image Source to Binary, or choose a GPT image model`);
+	}
+	if (endpoint.kind === 'azure') {
+		fail('Image Source', 'Azure OpenAI\'s image edit routes take image files only (Microsoft documents no image URLs or file ids for them); set Image Source to Binary and give the images as files');
+	}
+	if (config.responseFormat !== undefined) {
+		fail('Options › Response Format', 'is not taken by edits by reference (the API\'s JSON edit has no response_format; GPT image models return base64); remove it');
+	}
+}
+
+/**
+ * Edit Image: `POST /images/edits`. Image Source Binary: a multipart/form-data body per request;
+ * the text fields are the generation body of the same options (planRequests: every option
+ * Create Image sends, `n` split, Extra Body Fields winning), as form fields; then
+ * `input_fidelity`, and the files. Image Source URL or File ID: the same fields as a JSON body
+ * with `images` and `mask` by reference (references.ts). As an AI Agent tool the source is by
+ * reference only (a tool call carries no files); the default is URL.
  */
 export const edit: ImageOperation = {
 	path: 'edits',
-	plan: async (ctx, itemIndex, config, family, modelInBody) => {
+	plan: async (ctx, itemIndex, config, family, modelInBody, endpoint) => {
+		const tool = isToolNode(ctx);
+		const source = readImageSource(ctx, itemIndex, tool ? 'url' : 'binary');
+		if (source !== 'binary') {
+			checkReferenceEdit(ctx, itemIndex, config, family, endpoint);
+			const references = readReferences(ctx, itemIndex, source);
+			const inputs = readEditInputs(ctx, itemIndex, false);
+			checkEditInputs(ctx, itemIndex, config, family, { ...inputs, mask: references.mask && 'mask' }, references);
+			return planRequests(config, family, modelInBody).map((body) => referenceBody(body, references, inputs.inputFidelity));
+		}
+		if (tool) {
+			throw inputError(ctx, itemIndex, 'Image Source', 'an AI Agent tool call carries no files; set Image Source to URL (or File ID) and let the model give the image addresses');
+		}
 		const inputs = readEditInputs(ctx, itemIndex);
 		checkEditInputs(ctx, itemIndex, config, family, inputs);
 		const files = await readFiles(ctx, itemIndex, inputs);
@@ -130,14 +179,22 @@ export const edit: ImageOperation = {
 		);
 	},
 	/**
-	 * Batch mode: the JSON edit shape (OpenAI's openapi spec `EditImageBodyJsonParam`: `images:
-	 * [{ file_id }]`, `mask: { file_id }`), since a batch line is JSON. The binaries are uploaded
-	 * first (batch/run.ts, once per distinct file) and referenced by their file ids. Markup has no
-	 * field in that shape: refused with ItemInputError.
+	 * Batch mode: a batch line is JSON, so the edit takes the JSON edit shape (references.ts,
+	 * OpenAI's openapi spec `EditImageBodyJsonParam`). Image Source URL or File ID: `plan`'s
+	 * bodies as they are. Binary: the files are uploaded first (batch/run.ts, once per distinct
+	 * file) and referenced by their file ids. Markup has no field in that shape: refused with
+	 * ItemInputError.
 	 */
-	planBatch: async (ctx, itemIndex, config, family) => {
+	planBatch: async (ctx, itemIndex, config, family, endpoint) => {
+		if (readImageSource(ctx, itemIndex, 'binary') !== 'binary') {
+			const bodies = (await edit.plan(ctx, itemIndex, config, family, true, endpoint)) as IDataObject[];
+			return { files: [], bodies: () => bodies };
+		}
 		const inputs = readEditInputs(ctx, itemIndex);
 		checkEditInputs(ctx, itemIndex, config, family, inputs);
+		if (family?.binaryEditsOnly) {
+			throw inputError(ctx, itemIndex, 'Model', `${config.model} edits by multipart only, and a batch line is JSON; choose a GPT image model, or Request Mode › Direct`);
+		}
 		if (inputs.markup) {
 			throw inputError(ctx, itemIndex, 'Options › Markup', 'is not taken in Request Mode › Batch (the JSON edit shape a batch line uses has no markup field); remove it, or choose Request Mode › Direct');
 		}
@@ -145,13 +202,14 @@ export const edit: ImageOperation = {
 		const imageCount = inputs.images.length;
 		return {
 			files,
-			bodies: (fileIds) =>
-				planRequests(config, family, true).map((body) => ({
-					...body,
+			bodies: (fileIds) => {
+				const references: References = {
+					source: 'fileId',
 					images: fileIds.slice(0, imageCount).map((fileId) => ({ file_id: fileId })),
 					...(inputs.mask && { mask: { file_id: fileIds[imageCount] } }),
-					...(inputs.inputFidelity && { input_fidelity: inputs.inputFidelity }),
-				})),
+				};
+				return planRequests(config, family, true).map((body) => referenceBody(body, references, inputs.inputFidelity));
+			},
 		};
 	},
 };

@@ -49,6 +49,12 @@ export interface ModelFamily {
 	returns: { revisedPrompt: boolean; usage: boolean };
 	/** What POST /images/edits takes from the family; absent when the family cannot edit. */
 	edits?: EditCapabilities;
+	/**
+	 * Set for DALL-E: never edits by reference (image URLs, file ids). OpenAI's openapi spec
+	 * (openai/openai-openapi, 2026-08, EditImageBodyJsonParam): "JSON edits support GPT image
+	 * models only; DALL-E edits require multipart".
+	 */
+	binaryEditsOnly?: boolean;
 }
 
 /** Edits for one family (openai 7.59.0 `ImageEditParams`). */
@@ -218,6 +224,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		responseFormats: ['url', 'b64_json'],
 		options: ['style', 'responseFormat'],
 		returns: { revisedPrompt: true, usage: false },
+		binaryEditsOnly: true,
 	},
 	{
 		name: 'dall-e-2',
@@ -232,6 +239,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		responseFormats: ['url', 'b64_json'],
 		options: ['responseFormat'],
 		returns: { revisedPrompt: false, usage: false },
+		binaryEditsOnly: true,
 	},
 ];
 

@@ -26,7 +26,8 @@ export interface ImageOperation {
 	/**
 	 * The request bodies for one checked item (several when `n` is split): JSON, or encoded when
 	 * sent (multipart/form-data); `modelInBody` is false
-	 * for Azure's dated routes, which name the deployment in the URL. Throws ItemInputError for
+	 * for Azure's dated routes, which name the deployment in the URL; `endpoint` is where the
+	 * requests go (what the provider takes). Throws ItemInputError for
 	 * input of the operation's own that is wrong; nothing has been sent yet.
 	 */
 	plan(
@@ -35,13 +36,14 @@ export interface ImageOperation {
 		config: ItemConfig,
 		family: ModelFamily | undefined,
 		modelInBody: boolean,
+		endpoint: Endpoint,
 	): RequestBody[] | Promise<RequestBody[]>;
 	/**
 	 * Batch mode (a batch line is JSON): the item's request bodies as JSON, given the ids of its
 	 * `files` once uploaded (POST /files), in the same order. Without it, `plan`'s bodies are used
 	 * as they are (they must be JSON). Throws ItemInputError as `plan` does; nothing is sent.
 	 */
-	planBatch?(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig, family: ModelFamily | undefined): Promise<BatchItemPlan>;
+	planBatch?(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig, family: ModelFamily | undefined, endpoint: Endpoint): Promise<BatchItemPlan>;
 }
 
 /** An item's batch requests: the files to upload first, and its JSON bodies given their file ids. */
@@ -209,7 +211,7 @@ export async function runImageOperation(
 	if (mode === 'batch') return [await runBatch(ctx, operation, endpoint, continueOnFail), configuration];
 	const plans = await planItems(ctx, inputItems.length, endpoint, continueOnFail, async (itemIndex, config, family): Promise<ItemPlan> => {
 		const { modelInBody } = endpoint.route(operation.path, config.model);
-		return { config, bodies: await operation.plan(ctx, itemIndex, config, family, modelInBody) };
+		return { config, bodies: await operation.plan(ctx, itemIndex, config, family, modelInBody, endpoint) };
 	});
 
 	const cancel = ctx.getExecutionCancelSignal();

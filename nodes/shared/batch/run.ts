@@ -322,8 +322,8 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 	const plans = await planItems(ctx, itemCount, endpoint, continueOnFail, async (itemIndex, config, family): Promise<BatchPlan> => {
 		refuseStreaming(ctx, itemIndex, config);
 		const batch = operation.planBatch
-			? await operation.planBatch(ctx, itemIndex, config, family)
-			: { files: [], bodies: () => operation.plan(ctx, itemIndex, config, family, true) as IDataObject[] };
+			? await operation.planBatch(ctx, itemIndex, config, family, endpoint)
+			: { files: [], bodies: () => operation.plan(ctx, itemIndex, config, family, true, endpoint) as IDataObject[] };
 		return { config, batch };
 	});
 	const errors = new Map<number, NodeApiError | NodeOperationError>();
