@@ -3,8 +3,11 @@
  * its Files and Batch APIs: refusals before anything is sent, batches created, waited for and
  * read, items in input order, every status, Wait off, Image Batch, stop.
  */
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
+
 import { startImageServer, type ImageServer } from './server';
-import { errorMessage, itemError, runCreateImage } from './workflow';
+import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow, type RunOptions } from './helpers/engine';
+import { errorMessage, itemError, openAiCredentials, runCreateImage } from './workflow';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -85,5 +88,184 @@ describe('servers without the Files or Batch API', () => {
 			[`The server at ${server.url} has no Files`.slice(0, 40), { item: 1 }],
 		]);
 		expect(server.requests.filter((r) => r.kind === 'generation')).toHaveLength(0);
+	});
+});
+
+// ---------------------------------------------------------------------------------------------
+// Batches run: the server's batch clock stands still, and each poll moves it (batchStepPerPoll),
+// so a batch's progress follows the node's polls, not the real time.
+
+const HOUR = 3_600_000;
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+const onServer = (id: string) => server.batches.find((batch) => batch.id === id)!;
+const files = (origin?: string) => server.storedFiles.filter((file) => !origin || file.origin === origin);
+const polls = () => server.requests.filter((r) => r.kind === 'batches' && r.method === 'GET');
+
+function runImageBatch(items: IDataObject[], parameters: IDataObject, extra: Partial<RunOptions> = {}) {
+	return runWorkflow({
+		nodes: [
+			{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(items.map((json) => ({ json }))) } },
+			{ name: 'Image Batch', type: 'n8n-nodes-create-image.imageBatch', parameters: parameters as INodeParameters, credentials: { openAiImagesApi: { id: '1', name: 'Image server' } } },
+		],
+		connections: chain('Prepare', 'Image Batch'),
+		startNode: 'Prepare',
+		credentials: openAiCredentials(server),
+		...extra,
+	});
+}
+
+describe('Wait for Results on: a batch from start to end', () => {
+	test('completed: every item as direct mode makes it, in input order with pairedItem though the output file is shuffled; files deleted', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const rows = Array.from({ length: 8 }, (_, i) => ({ prompt: `a lighthouse number ${i}` }));
+		const run = await runCreateImage(server, rows, { parameters: BATCH, options: { size: '1024x1024' } });
+
+		expect(run.status).toBe('success');
+		expect(server.batches).toHaveLength(1);
+		const [batch] = server.batches;
+		const inputOrder = rows.map((_, i) => `item-${i}-0`);
+		// The file's order is not the input order: the node must put them back.
+		expect(batch.order).not.toEqual(inputOrder);
+		expect(batch.order.slice().sort()).toEqual(inputOrder.slice().sort());
+		expect(run.result.map((item) => [item.json.prompt, item.json.customId, item.json.batchId, item.pairedItem])).toEqual(
+			rows.map((row, i) => [row.prompt, `item-${i}-0`, batch.id, { item: i }]),
+		);
+		for (const [i, item] of run.result.entries()) {
+			expect(item.json).toMatchObject({ index: 0, model: 'gpt-image-2', size: '1024x1024', outputFormat: 'png' });
+			expect(item.json.requestId).toMatch(/^req_/);
+			expect(item.binary!.data).toMatchObject({ mimeType: 'image/png', fileName: `image_${i}_0.png` });
+			expect((await binaryBuffer(item, 'data')).subarray(0, 4)).toEqual(PNG);
+		}
+		// The input file: one line per request, the body direct mode sends, the batch endpoint.
+		expect(batch.lines.map((line) => [line.customId, line.url, line.body])).toEqual(
+			rows.map((row, i) => [`item-${i}-0`, '/v1/images/generations', { model: 'gpt-image-2', prompt: row.prompt, size: '1024x1024' }]),
+		);
+		expect(batch.object.metadata).toMatchObject({
+			n8n_package: 'n8n-nodes-create-image',
+			n8n_workflow_id: 'harness-workflow',
+			n8n_workflow: 'Harness workflow',
+			n8n_execution_id: run.executionId,
+			n8n_node: 'Create Image',
+			n8n_part: '1 of 1',
+		});
+		expect(server.requests.filter((r) => r.kind === 'generation' && r.origin === 'client')).toHaveLength(0);
+		// Delete Files (default on): the uploaded input and the output file, once read.
+		expect(files().map((file) => [file.origin, file.deleted])).toEqual([
+			['upload', true],
+			['batch_output', true],
+		]);
+	});
+
+	test('Raw Response: one row per request with status and body, plus batchId and customId, in input order', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const run = await runCreateImage(server, [{ prompt: 'one' }, { prompt: 'two [moderation]' }, { prompt: 'three' }], {
+			parameters: BATCH,
+			resultFormat: 'rawResponse',
+		});
+		expect(run.status).toBe('success');
+		const batchId = server.batches[0].id;
+		expect(run.result.map((row) => [row.json.status, row.json.customId, row.json.batchId, row.pairedItem])).toEqual([
+			[200, 'item-0-0', batchId, { item: 0 }],
+			[400, 'item-1-0', batchId, { item: 1 }],
+			[200, 'item-2-0', batchId, { item: 2 }],
+		]);
+		const body = run.result[0].json.body as { data: Array<{ b64_json: string }> };
+		expect(Buffer.from(body.data[0].b64_json, 'base64').subarray(0, 4)).toEqual(PNG);
+		expect((run.result[1].json.body as { error: { code: string } }).error.code).toBe('moderation_blocked');
+	});
+
+	test('failed lines (error file) become error items under Continue, as in direct mode; the others are images', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const rows = [{ prompt: 'fine' }, { prompt: 'blocked [moderation]' }, { prompt: 'broken [status:500]' }, { prompt: 'also fine' }];
+		const run = await runCreateImage(server, rows, { parameters: BATCH, onError: 'continueErrorOutput' });
+		expect(run.status).toBe('success');
+		expect(run.result.map((item) => [item.json.prompt, item.pairedItem])).toEqual([
+			['fine', { item: 0 }],
+			['also fine', { item: 3 }],
+		]);
+		expect(run.errors.map((item) => [itemError(item)?.status, itemError(item)?.code, item.pairedItem])).toEqual([
+			[400, 'moderation_blocked', { item: 1 }],
+			[500, undefined, { item: 2 }],
+		]);
+		expect(itemError(run.errors[0])?.requestId).toMatch(/^req_/);
+		expect(files().map((file) => [file.origin, file.deleted])).toEqual([
+			['upload', true],
+			['batch_output', true],
+			['batch_error', true],
+		]);
+	});
+
+	test('a failed line without Continue fails the node, naming the item, and leaves the results to pick up', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const run = await runCreateImage(server, [{ prompt: 'fine' }, { prompt: 'blocked [moderation]' }], { parameters: BATCH });
+		expect(run.status).toBe('error');
+		const batchId = server.batches[0].id;
+		expect(run.error?.message).toMatch(/moderation|safety/i);
+		expect(run.error?.description).toContain(`Image Batch › Get Results with batch ID ${batchId}`);
+		expect(files('batch_output').map((file) => file.deleted)).toEqual([false]);
+	});
+
+	test('a split n becomes several lines, and their images one item\'s images, numbered in order', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const run = await runCreateImage(server, [{ prompt: 'a logo' }, { prompt: 'an icon' }], {
+			model: 'gpt-image-2.6-flare',
+			parameters: BATCH,
+			options: { outputFormat: 'svg', n: 2 },
+		});
+		expect(run.status).toBe('success');
+		expect(server.batches[0].lines.map((line) => [line.customId, line.body.n])).toEqual([
+			['item-0-0', 1],
+			['item-0-1', 1],
+			['item-1-0', 1],
+			['item-1-1', 1],
+		]);
+		expect(run.result.map((item) => [item.json.index, item.json.customId, item.pairedItem, item.binary!.data.fileName])).toEqual([
+			[0, 'item-0-0', { item: 0 }, 'image_0_0.svg'],
+			[1, 'item-0-1', { item: 0 }, 'image_0_1.svg'],
+			[0, 'item-1-0', { item: 1 }, 'image_1_0.svg'],
+			[1, 'item-1-1', { item: 1 }, 'image_1_1.svg'],
+		]);
+	});
+
+	test('items of two models: one batch per model (one model per input file), output in input order', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const rows = [
+			{ prompt: 'a', model: 'gpt-image-2' },
+			{ prompt: 'b', model: 'gpt-image-2.5-flare' },
+			{ prompt: 'c', model: 'gpt-image-2' },
+			{ prompt: 'd', model: 'gpt-image-2.5-flare' },
+		];
+		const run = await runCreateImage(server, rows, { model: '={{ $json.model }}', parameters: BATCH });
+		expect(run.status).toBe('success');
+		expect(server.batches.map((batch) => [batch.lines.map((line) => line.body.model), batch.lines.map((line) => line.customId)])).toEqual([
+			[['gpt-image-2', 'gpt-image-2'], ['item-0-0', 'item-2-0']],
+			[['gpt-image-2.5-flare', 'gpt-image-2.5-flare'], ['item-1-0', 'item-3-0']],
+		]);
+		expect(server.batches.map((batch) => batch.object.metadata?.n8n_part)).toEqual(['1 of 2', '2 of 2']);
+		expect(run.result.map((item) => [item.json.prompt, item.json.model, item.json.batchId, item.pairedItem])).toEqual([
+			['a', 'gpt-image-2', server.batches[0].id, { item: 0 }],
+			['b', 'gpt-image-2.5-flare', server.batches[1].id, { item: 1 }],
+			['c', 'gpt-image-2', server.batches[0].id, { item: 2 }],
+			['d', 'gpt-image-2.5-flare', server.batches[1].id, { item: 3 }],
+		]);
+	});
+
+	test('expired: the lines done are images, the others say they were not processed and not billed', async () => {
+		// One line every 10 h: within the 24 h window two lines run; each poll moves the clock 11 h.
+		server.set({ batchClock: 'manual', batchStepPerPoll: 11 * HOUR, batchTiming: { perLineMs: 10 * HOUR }, imageMode: 'solid' });
+		const rows = Array.from({ length: 4 }, (_, i) => ({ prompt: `slow ${i}` }));
+		const run = await runCreateImage(server, rows, { parameters: BATCH, onError: 'continueRegularOutput' });
+		server.set({ batchTiming: { perLineMs: 500 } });
+		expect(run.status).toBe('success');
+		const [batch] = server.batches;
+		expect(batch.object.status).toBe('expired');
+		const done = new Set(batch.done);
+		expect(done.size).toBe(2);
+		expect(run.result).toHaveLength(4);
+		for (const [i, item] of run.result.entries()) {
+			expect(item.pairedItem).toEqual({ item: i });
+			if (done.has(`item-${i}-0`)) expect(item.binary?.data).toBeDefined();
+			else expect(errorMessage(item)).toBe(`[item ${i}] Not processed: batch ${batch.id} expired (24 h window) before this request ran; it was not billed (This request could not be executed before the completion window expired.)`);
+		}
 	});
 });

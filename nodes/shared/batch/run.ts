@@ -215,7 +215,8 @@ export async function readBatchResults(
 					fail(target.itemIndex, notRunError(ctx, index, target.itemIndex, batch.id, line.error, batch.status));
 					continue;
 				}
-				if (answer.status >= 400) {
+				// Raw Response keeps every answer as a row, as in direct mode; Images makes an error of an error status.
+				if (answer.status >= 400 && target.config.resultFormat !== 'rawResponse') {
 					fail(target.itemIndex, buildApiError(ctx.getNode(), index, answer.status, answer.body, target.config.model, 1, answer, endpoint.kind));
 					continue;
 				}
