@@ -3,10 +3,10 @@
  * its Files and Batch APIs: refusals before anything is sent, batches created, waited for and
  * read, items in input order, every status, Wait off, Image Batch, stop.
  */
-import type { IDataObject, INodeParameters } from 'n8n-workflow';
+import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import { startImageServer, type ImageServer } from './server';
-import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow, type RunOptions } from './helpers/engine';
+import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
 import { errorMessage, itemError, openAiCredentials, runCreateImage } from './workflow';
 
 let server: ImageServer;
@@ -101,16 +101,22 @@ const onServer = (id: string) => server.batches.find((batch) => batch.id === id)
 const files = (origin?: string) => server.storedFiles.filter((file) => !origin || file.origin === origin);
 const polls = () => server.requests.filter((r) => r.kind === 'batches' && r.method === 'GET');
 
-function runImageBatch(items: IDataObject[], parameters: IDataObject, extra: Partial<RunOptions> = {}) {
-	return runWorkflow({
+/** Runs [Prepare (emits `items`) -> Image Batch with `parameters`] through n8n's engine. */
+async function runImageBatch(items: IDataObject[], parameters: IDataObject, onError?: INode['onError']) {
+	return await runWorkflow({
 		nodes: [
 			{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(items.map((json) => ({ json }))) } },
-			{ name: 'Image Batch', type: 'n8n-nodes-create-image.imageBatch', parameters: parameters as INodeParameters, credentials: { openAiImagesApi: { id: '1', name: 'Image server' } } },
+			{
+				name: 'Image Batch',
+				type: 'n8n-nodes-create-image.imageBatch',
+				parameters: parameters as INodeParameters,
+				credentials: { openAiImagesApi: { id: '1', name: 'Image server' } },
+				...(onError ? { onError } : {}),
+			},
 		],
 		connections: chain('Prepare', 'Image Batch'),
 		startNode: 'Prepare',
 		credentials: openAiCredentials(server),
-		...extra,
 	});
 }
 
@@ -266,6 +272,99 @@ describe('Wait for Results on: a batch from start to end', () => {
 			expect(item.pairedItem).toEqual({ item: i });
 			if (done.has(`item-${i}-0`)) expect(item.binary?.data).toBeDefined();
 			else expect(errorMessage(item)).toBe(`[item ${i}] Not processed: batch ${batch.id} expired (24 h window) before this request ran; it was not billed (This request could not be executed before the completion window expired.)`);
+		}
+	});
+});
+
+describe('Wait for Results off, and Image Batch', () => {
+	test('Wait off: one Result item per input item { batchId, customIds, status, model, requests }; then Image Batch gets the results', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const rows = [{ prompt: 'one' }, { prompt: 'two' }, { prompt: 'three' }];
+		const created = await runCreateImage(server, rows, { parameters: { ...BATCH, batchWait: false } });
+		expect(created.status).toBe('success');
+		const [batch] = server.batches;
+		expect(created.result).toEqual(
+			rows.map((_, i) => ({
+				json: { batchId: batch.id, customIds: [`item-${i}-0`], status: 'validating', model: 'gpt-image-2', requests: 1 },
+				pairedItem: { item: i },
+			})),
+		);
+		expect(polls()).toHaveLength(0);
+
+		// While it runs: one item with its status and counts (the three inputs name one batch).
+		const running = await runImageBatch(created.result.map((item) => item.json), { operation: 'getResults', batchId: '={{ $json.batchId }}' });
+		expect(running.status).toBe('success');
+		expect(running.outputs('Image Batch')[0].map((item) => [item.json.batchId, item.json.status, item.pairedItem])).toEqual([[batch.id, 'validating', { item: 0 }]]);
+
+		// Done: the images, each with its customId and the item index it came from, in that order.
+		await server.advanceClock(HOUR);
+		expect(onServer(batch.id).object.status).toBe('completed');
+		const done = await runImageBatch(created.result.map((item) => item.json), { operation: 'getResults', batchId: '={{ $json.batchId }}' });
+		const items = done.outputs('Image Batch')[0];
+		expect(items.map((item) => [item.json.prompt, item.json.customId, item.json.itemIndex, item.json.batchId, item.binary?.data.fileName])).toEqual(
+			rows.map((row, i) => [row.prompt, `item-${i}-0`, i, batch.id, `image_${i}_0.png`]),
+		);
+		for (const item of items) expect((await binaryBuffer(item, 'data')).subarray(0, 4)).toEqual(PNG);
+		// Nothing was deleted: the batch's files stay for another pick-up.
+		expect(files().every((file) => !file.deleted)).toBe(true);
+	});
+
+	test('past Max Wait the node gives what Wait off gives, with the status then', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		// 0.0001 h = 0.36 s: passed by the first poll.
+		const run = await runCreateImage(server, [{ prompt: 'a' }, { prompt: 'b' }], { parameters: { ...BATCH, batchMaxWaitHours: 0.0001 } });
+		expect(run.status).toBe('success');
+		const [batch] = server.batches;
+		expect(run.result.map((item) => item.json)).toEqual([
+			{ batchId: batch.id, customIds: ['item-0-0'], status: 'validating', model: 'gpt-image-2', requests: 1 },
+			{ batchId: batch.id, customIds: ['item-1-0'], status: 'validating', model: 'gpt-image-2', requests: 1 },
+		]);
+		expect(polls().length).toBeGreaterThanOrEqual(1);
+		expect(onServer(batch.id).object.status).toBe('validating');
+		expect(files().every((file) => !file.deleted)).toBe(true);
+	});
+
+	test.each([
+		['while it waits for the batch', () => polls().length >= 1],
+		['while the batch is being created (found again by its metadata)', () => server.batches.length >= 1],
+	])('a stop %s cancels the node\'s batch and says so', async (_when, ready) => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const stop = new AbortController();
+		const running = runCreateImage(server, [{ prompt: 'a' }, { prompt: 'b' }], { parameters: BATCH }, { signal: stop.signal });
+		while (!ready()) await new Promise((resolve) => setTimeout(resolve, 10));
+		const [batch] = server.batches;
+		stop.abort();
+		const run = await running;
+		expect(run.status).toBe('canceled');
+		for (let i = 0; i < 200 && batch.object.status === 'validating'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+		expect(batch.object.status).toBe('cancelling');
+		expect(server.requests.filter((r) => r.path === `/v1/batches/${batch.id}/cancel`)).toHaveLength(1);
+		expect(server.batches).toHaveLength(1);
+		expect(run.task('Create Image').error?.message).toBe(
+			`Execution canceled: batch ${batch.id} cancelled (requests already done are billed; Image Batch › Get Results gives them)`,
+		);
+	});
+
+	test('Image Batch › Cancel, then Get Results: the lines done are images, the others say cancelled and not billed', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, batchTiming: { perLineMs: HOUR }, imageMode: 'solid' });
+		const rows = [{ prompt: 'one' }, { prompt: 'two' }, { prompt: 'three' }, { prompt: 'four' }];
+		const created = await runCreateImage(server, rows, { parameters: { ...BATCH, batchWait: false } });
+		const [batch] = server.batches;
+		await server.advanceClock(2 * HOUR + 5000); // validated, then two lines done
+		const cancel = await runImageBatch([{ batchId: batch.id }], { operation: 'cancel', batchId: '={{ $json.batchId }}' });
+		expect(cancel.outputs('Image Batch')[0].map((item) => [item.json.batchId, item.json.status])).toEqual([[batch.id, 'cancelling']]);
+		await server.advanceClock(HOUR);
+		server.set({ batchTiming: { perLineMs: 500 } });
+		expect(batch.object.status).toBe('cancelled');
+		const done = new Set(batch.done);
+		expect(done.size).toBe(2);
+
+		const picked = await runImageBatch(created.result.map((item) => item.json), { operation: 'getResults', batchId: '={{ $json.batchId }}' }, 'continueRegularOutput');
+		const items = picked.outputs('Image Batch')[0];
+		expect(items).toHaveLength(4);
+		for (const [i, item] of items.entries()) {
+			if (done.has(`item-${i}-0`)) expect(item.json).toMatchObject({ prompt: rows[i].prompt, itemIndex: i, customId: `item-${i}-0` });
+			else expect(errorMessage(item)).toMatch(new RegExp(`^\\[item ${i}\\] Not processed: batch ${batch.id} was cancelled before this request ran; it was not billed`));
 		}
 	});
 });

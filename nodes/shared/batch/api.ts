@@ -62,9 +62,18 @@ export class BatchApi {
 		return new BatchApi(ctx, endpoint, { itemIndex: 0, limiter, ...options });
 	}
 
-	/** The same calls, not stopped by the execution's cancel (for cancelling batches after a stop). */
+	/**
+	 * The same calls, not stopped by the execution's cancel: for cancelling the node's batches
+	 * after a stop. n8n's authenticated helper (n8n-core 2.x `httpRequestWithAuthentication`) gives
+	 * every request the execution's cancel signal when its `this` has getExecutionCancelSignal, so
+	 * after a stop the calls go through a view of the context without it: the same credentials and
+	 * authentication, no cancel signal.
+	 */
 	withoutSignal(): BatchApi {
-		return new BatchApi(this.ctx, this.endpoint, { ...this.settings, signal: undefined, limiter: new AdaptiveLimiter(4) });
+		const ctx = new Proxy(this.ctx, {
+			has: (target, property) => property !== 'getExecutionCancelSignal' && property in target,
+		});
+		return new BatchApi(ctx, this.endpoint, { ...this.settings, signal: undefined, limiter: new AdaptiveLimiter(4) });
 	}
 
 	private async call(what: string, method: 'GET' | 'POST', path: string, body?: IDataObject | MultipartBody, qs?: IDataObject): Promise<IDataObject> {

@@ -479,22 +479,39 @@ export function asNodeError(ctx: IExecuteFunctions, error: unknown): NodeApiErro
 	return error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(ctx.getNode(), error as Error);
 }
 
-/** After a stop: cancels the node's batches that still run, logs it, and returns the error that says so. */
+/**
+ * After a stop: cancels the node's batches that still run, logs it, and returns the error that
+ * says so. A batch whose creation was under way when the stop came is not known by its id: the
+ * newest batches are searched for this execution's and node's metadata, and cancelled too.
+ * The message says "canceled", so that n8n counts the execution as canceled, not failed.
+ */
 async function stopped(ctx: IExecuteFunctions, api: BatchApi, running: RunningBatch[]): Promise<NodeOperationError> {
 	const cleaner = api.withoutSignal();
+	const node = ctx.getNode().name;
+	const executionId = String(ctx.getExecutionId() ?? '');
+	const toCancel = running.filter((run) => !isFinal(run.batch)).map((run) => run.batch);
+	try {
+		const { data } = await cleaner.list(100);
+		const known = new Set(running.map((run) => run.batch.id));
+		for (const batch of data) {
+			const metadata = batch.metadata ?? {};
+			if (!known.has(batch.id) && !isFinal(batch) && metadata.n8n_execution_id === executionId && metadata.n8n_node === node && executionId) toCancel.push(batch);
+		}
+	} catch (error) {
+		ctx.logger.warn(`${node}: could not look for batches created while the execution stopped: ${(error as Error).message}`);
+	}
 	const cancelled: string[] = [];
-	for (const run of running) {
-		if (isFinal(run.batch)) continue;
+	for (const batch of toCancel) {
 		try {
-			run.batch = await cleaner.cancel(run.batch.id);
-			cancelled.push(run.batch.id);
+			await cleaner.cancel(batch.id);
+			cancelled.push(batch.id);
 		} catch (error) {
-			ctx.logger.warn(`${ctx.getNode().name}: could not cancel batch ${run.batch.id}: ${(error as Error).message}`);
+			ctx.logger.warn(`${node}: could not cancel batch ${batch.id}: ${(error as Error).message}`);
 		}
 	}
 	const message = cancelled.length
-		? `The execution was stopped: batch(es) ${cancelled.join(', ')} cancelled (requests already done are billed; Image Batch › Get Results gives them)`
-		: 'The execution was stopped before any batch was running';
-	ctx.logger.info(`${ctx.getNode().name}: ${message}`);
+		? `Execution canceled: batch ${cancelled.join(', ')} cancelled (requests already done are billed; Image Batch › Get Results gives them)`
+		: 'Execution canceled before any batch was running';
+	ctx.logger.info(`${node}: ${message}`);
 	return new NodeOperationError(ctx.getNode(), message);
 }
