@@ -4,10 +4,11 @@
  * read, items in input order, every status, Wait off, Image Batch, stop.
  */
 import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
+import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
-import { errorMessage, itemError, openAiCredentials, runCreateImage } from './workflow';
+import { errorMessage, file, itemError, openAiCredentials, runCreateImage, runEditImage } from './workflow';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -366,5 +367,110 @@ describe('Wait for Results off, and Image Batch', () => {
 			if (done.has(`item-${i}-0`)) expect(item.json).toMatchObject({ prompt: rows[i].prompt, itemIndex: i, customId: `item-${i}-0` });
 			else expect(errorMessage(item)).toMatch(new RegExp(`^\\[item ${i}\\] Not processed: batch ${batch.id} was cancelled before this request ran; it was not billed`));
 		}
+	});
+});
+
+describe('Image Batch on batches made elsewhere', () => {
+	/** Creates a batch on the server from `lines` (JSONL objects), as another run of the node would have. */
+	async function makeBatch(lines: unknown[], metadata: Record<string, string> | null): Promise<string> {
+		const input = await server.addStoredFile(lines.map((line) => JSON.stringify(line)).join('\n') + '\n', 'requests.jsonl', 'batch');
+		const answer = await fetch(`${server.baseUrl}/batches`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ input_file_id: input.id, endpoint: '/v1/images/generations', completion_window: '24h', metadata }),
+		});
+		return ((await answer.json()) as { id: string }).id;
+	}
+	const line = (customId: string, body: IDataObject) => ({ custom_id: customId, method: 'POST', url: '/v1/images/generations', body });
+
+	test('a batch that failed validation: each item named from its line number, under Continue', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const id = await makeBatch(
+			[
+				line('item-0-0', { model: 'gpt-image-2', prompt: 'fine' }),
+				line('item-1-0', { model: 'gpt-image-2.5-flare', prompt: 'another model' }),
+				line('item-2-0', { model: 'gpt-image-2', prompt: 'fine too' }),
+				line('item-2-0', { model: 'gpt-image-2', prompt: 'a duplicate' }),
+			],
+			{ n8n_package: 'n8n-nodes-create-image' },
+		);
+		await server.advanceClock(HOUR);
+		expect(onServer(id).object.status).toBe('failed');
+		const run = await runImageBatch([{ batchId: id }], { operation: 'getResults', batchId: '={{ $json.batchId }}' }, 'continueRegularOutput');
+		expect(run.outputs('Image Batch')[0].map((item) => [errorMessage(item)?.replace(/: The .*|: Missing.*/, ''), itemError(item)?.code])).toEqual([
+			[`[item 0] Batch ${id} failed validation (no line of this item was named); nothing was billed`, undefined],
+			[`[item 1] Batch ${id} failed validation: line 2`, 'model_mismatch'],
+			[`[item 2] Batch ${id} failed validation: line 4`, 'duplicate_custom_id'],
+		]);
+	});
+
+	test('List: this package\'s batches (by metadata), newest first, with status and counts', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const first = await makeBatch([line('item-0-0', { model: 'gpt-image-2', prompt: 'a' })], { n8n_package: 'n8n-nodes-create-image', n8n_node: 'Create Image', n8n_workflow: 'Nightly' });
+		await server.advanceClock(500);
+		await makeBatch([line('other', { model: 'gpt-image-2', prompt: 'b' })], null);
+		await server.advanceClock(500);
+		const third = await makeBatch([line('item-0-0', { model: 'gpt-image-2', prompt: 'c' })], { n8n_package: 'n8n-nodes-create-image', n8n_node: 'Edit Image' });
+		const run = await runImageBatch([{}], { operation: 'list' });
+		expect(run.outputs('Image Batch')[0].map((item) => [item.json.batchId, item.json.node, item.json.status, item.json.workflow])).toEqual([
+			[third, 'Edit Image', 'validating', undefined],
+			[first, 'Create Image', 'validating', 'Nightly'],
+		]);
+		expect(run.outputs('Image Batch')[0][0].json.requestCounts).toEqual({ total: 0, completed: 0, failed: 0 });
+	});
+});
+
+describe('Edit Image in batch mode', () => {
+	const solid = async (r: number, g: number, b: number) => await sharp({ create: { width: 1024, height: 1024, channels: 3, background: { r, g, b } } }).png().toBuffer();
+
+	test('binaries uploaded once each (the same bytes twice: once) and referenced by file_id; URLs as they are; uploads deleted after', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const red = await solid(200, 30, 40);
+		const green = await solid(20, 180, 60);
+		const greenUrl = `data:image/png;base64,${green.toString('base64')}`;
+		const rows = [
+			{ json: { prompt: 'red one', source: 'binary', url: '' }, binary: { data: file(red, 'image/png', 'red.png') } },
+			{ json: { prompt: 'red again', source: 'binary', url: '' }, binary: { data: file(red, 'image/png', 'same-red.png') } },
+			{ json: { prompt: 'green', source: 'binary', url: '' }, binary: { data: file(green, 'image/png', 'green.png') } },
+			{ json: { prompt: 'green by URL', source: 'url', url: greenUrl } },
+		];
+		const run = await runEditImage(server, rows, {
+			parameters: { ...BATCH, imageSource: '={{ $json.source }}', imageUrls: '={{ $json.url }}', imageFileIds: '={{ "" }}' },
+		});
+		expect(run.status).toBe('success');
+
+		const uploads = files('upload');
+		expect(uploads.map((upload) => [upload.purpose, upload.filename, upload.deleted])).toEqual([
+			['vision', 'red.png', true],
+			['vision', 'green.png', true],
+			['batch', expect.stringMatching(/\.jsonl$/), true],
+		]);
+		const [batch] = server.batches;
+		expect(batch.object.endpoint).toBe('/v1/images/edits');
+		expect(batch.lines.map((line) => line.body.images)).toEqual([
+			[{ file_id: uploads[0].id }],
+			[{ file_id: uploads[0].id }],
+			[{ file_id: uploads[1].id }],
+			[{ image_url: greenUrl }],
+		]);
+		expect(batch.lines.map((line) => line.body.prompt)).toEqual(rows.map((row) => row.json.prompt));
+		expect(run.result.map((item) => [item.json.prompt, item.json.customId, item.pairedItem])).toEqual(
+			rows.map((row, i) => [row.json.prompt, `item-${i}-0`, { item: i }]),
+		);
+		for (const item of run.result) expect((await binaryBuffer(item, 'data')).subarray(0, 4)).toEqual(PNG);
+		expect(server.requests.filter((r) => r.kind === 'edit' && r.origin === 'client')).toHaveLength(0);
+	});
+
+	test('Markup is refused in batch mode before anything is uploaded', async () => {
+		const red = await solid(200, 30, 40);
+		const run = await runEditImage(server, [{ json: { prompt: 'x' }, binary: { data: file(red, 'image/png', 'red.png'), guide: file(red, 'image/png', 'guide.png') } }], {
+			model: 'gpt-image-2.5-flare',
+			parameters: BATCH,
+			options: { markup: 'guide' },
+		});
+		expect(run.error?.message).toBe(
+			'[item 0] Options › Markup: is not taken in Request Mode › Batch (the JSON edit shape a batch line uses has no markup field); remove it, or choose Request Mode › Direct',
+		);
+		expect(apiRequests()).toHaveLength(0);
 	});
 });
