@@ -474,3 +474,28 @@ describe('Edit Image in batch mode', () => {
 		expect(apiRequests()).toHaveLength(0);
 	});
 });
+
+describe('the 50,000-line limit in a real run', () => {
+	test('50,001 items of one model make two batches, 50,000 and 1 lines (Wait off)', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0 });
+		const rows = Array.from({ length: 50_001 }, (_, i) => ({ prompt: `p${i}` }));
+		const run = await runCreateImage(server, rows, { parameters: { ...BATCH, batchWait: false } });
+		expect(run.status).toBe('success');
+		expect(server.batches.map((batch) => [batch.object.status, batch.object.metadata?.n8n_part])).toEqual([
+			['validating', '1 of 2'],
+			['validating', '2 of 2'],
+		]);
+		await server.advanceClock(2500); // validation: both input files are within the limits
+		// Validated: neither input file failed (too_many_tasks would have made it `failed`).
+		expect(server.batches.map((batch) => [batch.object.status !== 'failed', batch.lines.length])).toEqual([
+			[true, 50_000],
+			[true, 1],
+		]);
+		expect(run.result).toHaveLength(50_001);
+		expect(run.result[49_999].json).toMatchObject({ batchId: server.batches[0].id, customIds: ['item-49999-0'] });
+		expect(run.result[50_000]).toEqual({
+			json: { batchId: server.batches[1].id, customIds: ['item-50000-0'], status: 'validating', model: 'gpt-image-2', requests: 1 },
+			pairedItem: { item: 50_000 },
+		});
+	}, 120_000);
+});
