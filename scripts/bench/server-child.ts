@@ -4,6 +4,7 @@
  * scripts/bench/server.ts; options come as JSON in argv[2]. Over IPC it answers:
  *   { type: 'log' }   -> { type: 'log', log: ServedRequest[], cpuMs }   (every generation answered)
  *   { type: 'reset' } -> { type: 'reset' }                               (clears log, window, counters)
+ *   { type: 'set', opts } -> { type: 'set' }                             (server.set(opts), e.g. batchClock)
  * and sends { type: 'ready', url, baseUrl, apiKey } once listening.
  *
  * The log comes from node:http itself (request event -> response 'finish'), so it holds the status
@@ -50,8 +51,11 @@ http.Server.prototype.emit = function (this: http.Server, event: string, ...args
 async function main(): Promise<void> {
 	const opts = JSON.parse(process.argv[2] ?? '{}') as ImageServerOptions;
 	const server = await startImageServer(opts);
-	process.on('message', (msg: { type: string }) => {
-		if (msg.type === 'log') {
+	process.on('message', (msg: { type: string; opts?: Partial<ImageServerOptions> }) => {
+		if (msg.type === 'set') {
+			server.set(msg.opts ?? {});
+			process.send!({ type: 'set' });
+		} else if (msg.type === 'log') {
 			const cpu = process.cpuUsage(cpuAtReset.value);
 			process.send!({ type: 'log', log, cpuMs: (cpu.user + cpu.system) / 1000 });
 		} else if (msg.type === 'reset') {

@@ -3,6 +3,11 @@
  *
  *   npx tsx test/server/cli.ts --port 8787 --latency 500 --error-rate 0.2 --rate-limit 60 \
  *     --image-mode noise --flavor openai --api-key sk-... [--seed 1] [--file-latency 0]
+ *     [--batch-clock manual|N] [--batch-seed N] [--batch-step-per-poll MS] [--batch-line-ms MS]
+ *
+ * Batches: --batch-clock 100 runs the Files/Batch clock 100 times faster than real time (a
+ * 200-line batch in ~1 s of real time with the default 0.5 s per line); --batch-step-per-poll
+ * 3600000 moves it one hour per GET /v1/batches/{id}; --batch-line-ms sets the clock time per line.
  *
  * Prints one line and serves until SIGINT/SIGTERM.
  */
@@ -12,7 +17,8 @@ function usage(msg?: string): never {
 	if (msg) process.stderr.write(`${msg}\n`);
 	process.stderr.write(
 		'usage: tsx test/server/cli.ts [--port N] [--latency MS] [--error-rate 0..1] [--seed N] [--rate-limit PER_MIN]\n' +
-			'                              [--image-mode solid|noise] [--flavor openai|localai|vllm] [--api-key KEY] [--file-latency MS]\n',
+			'                              [--image-mode solid|noise] [--flavor openai|localai|vllm] [--api-key KEY] [--file-latency MS]\n' +
+			'                              [--batch-clock manual|N] [--batch-seed N] [--batch-step-per-poll MS] [--batch-line-ms MS]\n',
 	);
 	process.exit(msg ? 2 : 0);
 }
@@ -60,6 +66,18 @@ export function parseArgs(argv: string[]): ImageServerOptions {
 				break;
 			case '--api-key':
 				opts.apiKey = value;
+				break;
+			case '--batch-clock':
+				opts.batchClock = value === 'manual' ? 'manual' : num();
+				break;
+			case '--batch-seed':
+				opts.batchSeed = num();
+				break;
+			case '--batch-step-per-poll':
+				opts.batchStepPerPoll = num();
+				break;
+			case '--batch-line-ms':
+				opts.batchTiming = { ...opts.batchTiming, perLineMs: num() };
 				break;
 			default:
 				usage(`unknown option ${name}`);

@@ -101,16 +101,27 @@ export class FileStore {
 		const id = `file-${randomBytes(12).toString('hex')}`;
 		const path = join(this.folder(), id);
 		const stream: WriteStream = createWriteStream(path);
+		let failure: Error | undefined;
+		// A folder removed under it (reset() during a batch) must not crash the server.
+		stream.on('error', (error) => (failure ??= error));
 		let bytes = 0;
-		const closed = () => new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+		const closed = () =>
+			new Promise<void>((resolve, reject) => {
+				if (failure || stream.destroyed) return failure ? reject(failure) : resolve();
+				stream.end(() => (failure ? reject(failure) : resolve()));
+			});
 		return {
 			get bytes() {
 				return bytes;
 			},
 			write: (text: string) => {
 				bytes += Buffer.byteLength(text);
+				if (failure || stream.destroyed) return Promise.reject(failure ?? new Error('file closed'));
 				if (stream.write(text)) return Promise.resolve();
-				return new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+				return new Promise<void>((resolve) => {
+					stream.once('drain', () => resolve());
+					stream.once('close', () => resolve());
+				});
 			},
 			finish: async () => {
 				await closed();

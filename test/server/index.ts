@@ -21,6 +21,19 @@
  *   POST /v1/files (multipart file, purpose, expires_after)  Files API, Bearer auth (files.ts); GET /v1/files[?purpose,
  *        limit, after, order], GET|DELETE /v1/files/{id}, GET /v1/files/{id}/content (streamed from disk).
  *        Tests: server.storedFiles (every file, deleted ones flagged), readStoredFile(id), addStoredFile(...)
+ *   POST /v1/batches, GET /v1/batches[?limit,after] (newest first), GET /v1/batches/{id},
+ *        POST /v1/batches/{id}/cancel: Batch API for /v1/images/generations and /v1/images/edits
+ *        (batches.ts): validation with line numbers, shuffled output, error file, expiry, cancel.
+ *        Each line runs through the routes above (logged with origin 'batch' and rec.batch).
+ *
+ * The Files/Batch clock (clock.ts), which the tests control:
+ *   option batchClock: 'manual' (stands still) or N (N times real time; default 1)
+ *   server.advanceClock(ms)      move it and run every batch step due (resolves when done)
+ *   server.settleBatches()       run what is due now
+ *   option batchStepPerPoll: ms  every GET /v1/batches/{id} first advances the clock that much
+ *   option batchTiming: { validatingMs, perLineMs, finalizingMs, cancellingMs }  (default 2000, 500, 2000, 2000)
+ *   option batchSeed: N          the shuffled line order (default 1); server.batches[i].order shows it
+ *   A running clock (a number) moves batches on a 20 ms timer; e2e/real n8n: e.g. batchClock: 100.
  *   GET  /files/{id}.{ext}, /generated-images/{id}.{ext}  no auth; bytes of `url` answers
  *   POST /openai/deployments/{dep}/images/generations?api-version=YYYY-MM-DD[-preview]   Azure dated
  *   POST /openai/v1/images/generations[?api-version=preview]  Azure v1 (deployment in body.model)

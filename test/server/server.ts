@@ -24,6 +24,7 @@ import { editedImage, formatOf, validateEdit, type ValidatedEdit } from './edits
 import { FileStore, MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, fileObject, type StoredApiFile } from './files';
 import { FETCHER_AGENT, jsonParam, resolveJsonEdit, type ImageFetch } from './jsonEdits';
 import { ServerClock } from './clock';
+import { BatchEngine, DEFAULT_BATCH_TIMING, type BatchLine, type LineAnswer, type ServerBatch } from './batches';
 import { getImage, type EncodedImage } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
 import { applyLies, parseLies, type StoredFile } from './lies';
@@ -145,6 +146,9 @@ export class ImageServerImpl implements ImageServer {
 	readonly clock: ServerClock;
 	/** The Files API's files (files.ts): bodies on disk in a temporary folder. */
 	readonly fileStore: FileStore;
+	/** The Batch API's batches (batches.ts). */
+	readonly batchEngine: BatchEngine;
+	private ticker?: NodeJS.Timeout;
 
 	constructor(opts: ImageServerOptions) {
 		this.opts = { ...opts };
@@ -152,6 +156,13 @@ export class ImageServerImpl implements ImageServer {
 		if (opts.seed !== undefined) this.random = mulberry32(opts.seed);
 		this.clock = new ServerClock(opts.batchClock ?? 1);
 		this.fileStore = new FileStore(() => this.clock.seconds());
+		this.batchEngine = new BatchEngine({
+			clock: this.clock,
+			files: this.fileStore,
+			timing: () => ({ ...DEFAULT_BATCH_TIMING, ...this.opts.batchTiming }),
+			seed: () => this.opts.batchSeed ?? 1,
+			run: (batch, line) => this.runBatchLine(batch, line),
+		});
 		this.server = http.createServer((req, res) => void this.onRequest(req, res));
 		this.server.on('connection', (s: Socket) => {
 			this.sockets.add(s);
@@ -178,6 +189,38 @@ export class ImageServerImpl implements ImageServer {
 		if (opts.apiKey !== undefined) this.apiKey = opts.apiKey;
 		if ('seed' in opts) this.random = opts.seed === undefined ? Math.random : mulberry32(opts.seed);
 		if (opts.batchClock !== undefined) this.clock.setMode(opts.batchClock);
+		this.startTicker();
+	}
+
+	/** Every batch since the last reset(), in creation order (batches.ts ServerBatch: the API object, the line order, what is done). */
+	get batches(): readonly ServerBatch[] {
+		return this.batchEngine.all;
+	}
+
+	/** Moves the Files/Batch clock forward by `ms`, then runs every batch step that is due; resolves when done. */
+	async advanceClock(ms: number): Promise<void> {
+		this.clock.advance(ms);
+		await this.batchEngine.settle();
+	}
+
+	/** Runs every batch step due at the clock's present reading; resolves when done. */
+	settleBatches(): Promise<void> {
+		return this.batchEngine.settle();
+	}
+
+	/** With a running clock (batchClock a number) and unfinished batches, a 20 ms timer keeps them moving. */
+	private startTicker(): void {
+		if (this.ticker || this.clock.current === 'manual' || !this.batchEngine.active) return;
+		this.ticker = setInterval(() => {
+			if (this.clock.current === 'manual' || !this.batchEngine.active) return this.stopTicker();
+			this.batchEngine.kick();
+		}, 20);
+		this.ticker.unref();
+	}
+
+	private stopTicker(): void {
+		if (this.ticker) clearInterval(this.ticker);
+		this.ticker = undefined;
 	}
 
 	/** Every Files API file created since the last reset() (uploads and batch outputs), deleted ones included (`deleted: true`). */
@@ -207,10 +250,14 @@ export class ImageServerImpl implements ImageServer {
 		this.scripts.length = 0;
 		this.attempts.clear();
 		this.window = [];
+		this.stopTicker();
+		this.batchEngine.clear();
 		this.fileStore.clear();
 	}
 
 	async close(): Promise<void> {
+		this.stopTicker();
+		this.batchEngine.clear();
 		for (const t of this.timers) clearTimeout(t);
 		this.timers.clear();
 		const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -347,6 +394,8 @@ export class ImageServerImpl implements ImageServer {
 			kind,
 			origin: req.headers['x-image-server-batch'] ? 'batch' : req.headers['user-agent'] === FETCHER_AGENT ? 'fetch' : 'client',
 		};
+		const batchLine = /^(\S+) (.*)$/.exec(String(req.headers['x-image-server-batch'] ?? ''));
+		if (batchLine) rec.batch = { batchId: batchLine[1], customId: decodeURIComponent(batchLine[2]) };
 		this.requests.push(rec);
 		const ended = () => {
 			rec.endedAt = Date.now();
@@ -384,6 +433,7 @@ export class ImageServerImpl implements ImageServer {
 			return this.file(ctx, m[2]);
 		if (ctx.rec.kind === 'chat') return this.chat(ctx, path === '/v1/responses' ? 'responses' : 'chat');
 		if (ctx.rec.kind === 'files' && this.flavor === 'openai') return this.filesApi(ctx, method, path);
+		if (ctx.rec.kind === 'batches' && this.flavor === 'openai') return this.batchesApi(ctx, method, path);
 		if (method === 'GET' && path === '/v1/models') return this.modelsList(ctx);
 		if (method === 'GET' && (m = /^\/v1\/models\/(.+)$/.exec(path))) return this.modelRetrieve(ctx, decodeURIComponent(m[1]));
 		if (method === 'GET' && path === '/openai/v1/models') return this.azureModels(ctx);
@@ -618,6 +668,71 @@ export class ImageServerImpl implements ImageServer {
 		stream.pipe(ctx.res);
 	}
 
+	// ---------------------------------------------------------------- Batch API (batches.ts)
+
+	/** POST /v1/batches, GET /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel (openai 7.59.0 batches.d.ts). */
+	private async batchesApi(ctx: Ctx, method: string, path: string): Promise<void> {
+		const refused = this.checkOpenAiAuth(ctx);
+		if (refused) return this.send(ctx, refused);
+		let m: RegExpExecArray | null;
+		if (method === 'POST' && path === '/v1/batches') {
+			if (ctx.bodyError) return this.send(ctx, this.openaiErr(400, { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null }));
+			const created = this.batchEngine.create(ctx.rec.body);
+			if (!created.ok) return this.send(ctx, this.openaiErr(created.status, created.error));
+			this.startTicker();
+			return this.send(ctx, { status: 200, body: created.batch.object });
+		}
+		if (method === 'GET' && path === '/v1/batches') {
+			return this.page(ctx, [...this.batchEngine.all].reverse(), (b) => b.object, 20, 100);
+		}
+		if ((m = /^\/v1\/batches\/([^/]+)(\/cancel)?$/.exec(path))) {
+			const batch = this.batchEngine.get(decodeURIComponent(m[1]));
+			if (!batch) return this.notFound(ctx, 'Batch', decodeURIComponent(m[1]));
+			if (method === 'GET' && !m[2]) {
+				if (this.opts.batchStepPerPoll) await this.advanceClock(this.opts.batchStepPerPoll);
+				else this.startTicker();
+				return this.send(ctx, { status: 200, body: batch.object });
+			}
+			if (method === 'POST' && m[2]) {
+				const cancelled = this.batchEngine.cancel(batch);
+				if (!cancelled.ok) return this.send(ctx, this.openaiErr(cancelled.status, cancelled.error));
+				this.startTicker();
+				return this.send(ctx, { status: 200, body: batch.object });
+			}
+		}
+		this.send(ctx, this.openaiErr(404, { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null }));
+	}
+
+	/**
+	 * One batch line through the server's own route (a loopback request marked x-image-server-batch,
+	 * so it is logged with origin 'batch'); streaming is refused per line, as one answer per line is
+	 * all a batch can hold. A connection the line's tags break ([reset], [hang]: 30 s) counts as 500.
+	 */
+	private async runBatchLine(batch: ServerBatch, line: BatchLine): Promise<LineAnswer> {
+		if (line.body.stream === true) {
+			const error = { message: 'Streaming is not supported in the Batch API.', type: 'invalid_request_error', param: 'stream', code: 'invalid_value' };
+			return { status: 400, bodyJson: JSON.stringify({ error }), requestId: `req_${randomBytes(16).toString('hex')}` };
+		}
+		try {
+			const response = await fetch(`${this.url}${line.url}`, {
+				method: 'POST',
+				headers: {
+					authorization: `Bearer ${this.apiKey}`,
+					'content-type': 'application/json',
+					'x-image-server-batch': `${batch.id} ${encodeURIComponent(line.customId)}`,
+				},
+				body: JSON.stringify(line.body),
+				signal: AbortSignal.timeout(30_000),
+			});
+			const text = await response.text();
+			const json = /json/i.test(response.headers.get('content-type') ?? '') && text.trim().startsWith('{');
+			return { status: response.status, bodyJson: json ? text.trim() : JSON.stringify(text), requestId: response.headers.get('x-request-id') ?? '' };
+		} catch {
+			const requestId = `req_${randomBytes(16).toString('hex')}`;
+			return { status: 500, bodyJson: JSON.stringify(statusErrorBody('openai', 500, String(line.body.model ?? ''), requestId)), requestId };
+		}
+	}
+
 	private storeFile(img: StoredFile): string {
 		const id = `img-${randomBytes(12).toString('hex')}`;
 		this.files.set(id, img);
@@ -646,8 +761,8 @@ export class ImageServerImpl implements ImageServer {
 		const promptOf = () => (body && typeof body === 'object' && typeof body.prompt === 'string' ? body.prompt : '');
 		const bodyModel = body && typeof body === 'object' && typeof body.model === 'string' ? body.model : undefined;
 
-		// 1. One-off scripted answers come first.
-		const step = this.scripts.shift();
+		// 1. One-off scripted answers come first (for requests from outside; batch lines take none).
+		const step = ctx.rec.origin === 'client' ? this.scripts.shift() : undefined;
 		if (step) {
 			if ('reset' in step) {
 				if (!step.afterBytes) {
@@ -723,7 +838,7 @@ export class ImageServerImpl implements ImageServer {
 		const now = Date.now();
 		this.window = this.window.filter((t) => t > now - 60_000);
 		const limit = this.opts.rateLimitPerMinute;
-		if (limit !== undefined && this.window.length >= limit) {
+		if (limit !== undefined && this.window.length >= limit && ctx.rec.origin !== 'batch') {
 			const waitMs = Math.max(1, this.window[0] + 60_000 - now);
 			const headers: Record<string, string> = {
 				'retry-after-ms': String(waitMs),
@@ -745,7 +860,7 @@ export class ImageServerImpl implements ImageServer {
 			else b = statusErrorBody(style, 429, modelName, ctx.requestId);
 			return this.send(ctx, { status: 429, body: b, headers });
 		}
-		this.window.push(now);
+		if (ctx.rec.origin !== 'batch') this.window.push(now);
 		if (flavor === 'openai') {
 			ctx.extraHeaders = this.rateLimitHeaders(limit ?? NOMINAL_RATE_LIMIT, now);
 			ctx.extraHeaders['openai-version'] = '2020-10-01';

@@ -1,7 +1,9 @@
 /** Public types of the OpenAI-compatible image test server (see index.ts for the overview). */
+import type { BatchTiming, ServerBatch } from './batches';
 import type { StoredApiFile } from './files';
 
 export type { StoredApiFile } from './files';
+export type { BatchTiming, ServerBatch } from './batches';
 
 export type ImageMode = 'solid' | 'noise';
 export type Flavor = 'openai' | 'localai' | 'vllm';
@@ -45,6 +47,15 @@ export interface ImageServerOptions {
 	 * time). Changing it with set() keeps the clock's reading continuous.
 	 */
 	batchClock?: 'manual' | number;
+	/** How long each batch phase lasts on that clock (batches.ts; default validating 2 s, 0.5 s per line, finalizing 2 s, cancelling 2 s). */
+	batchTiming?: Partial<BatchTiming>;
+	/** Seed of the shuffled order in which batch lines run and appear in the output (default 1; batch k uses seed + 7919 k). */
+	batchSeed?: number;
+	/**
+	 * Each GET /v1/batches/{id} first moves the clock forward by this many ms and runs what is due
+	 * (deterministic progress for a client that polls, whatever the real time). Default: off.
+	 */
+	batchStepPerPoll?: number;
 }
 
 export interface RecordedRequest {
@@ -124,6 +135,12 @@ export interface ImageServer {
 	readStoredFile(id: string): Promise<Buffer>;
 	/** Stores a file as POST /v1/files would (no request recorded, no checks); returns its record. */
 	addStoredFile(data: Buffer | string, filename: string, purpose: string): Promise<StoredApiFile>;
+	/** Every batch since the last reset(), in creation order: the API object, the lines' run order (= output order), what is done. */
+	readonly batches: readonly ServerBatch[];
+	/** Moves the Files/Batch clock forward by `ms` (any clock mode), then runs every batch step due; resolves when done. */
+	advanceClock(ms: number): Promise<void>;
+	/** Runs every batch step due at the clock's present reading; resolves when done. */
+	settleBatches(): Promise<void>;
 	/** Stop listening and destroy every open socket (keep-alive and hanging ones too). */
 	close(): Promise<void>;
 }
