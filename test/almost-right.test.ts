@@ -11,6 +11,7 @@ import { createImageNode, generations, imageDimensions, openAiCredentials, runCr
 import { answerTime } from '../nodes/shared/answerChecks';
 import { apiErrorMessage } from '../nodes/shared/transport/errors';
 import { parseImageAnswer } from '../nodes/shared/transport/answer';
+import { pinClock, restoreClock } from './helpers/clock';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -241,6 +242,11 @@ function openAiCredentialsWith(baseUrl: string) {
 }
 
 describe('4. errors speak for the server that answered', () => {
+	// The retirement notes below are dated: a day well after dall-e-3's 2026-05-12 (both sides of
+	// each date: test/clock.test.ts).
+	beforeEach(() => pinClock('2026-06-01T00:00:00Z'));
+	afterEach(() => restoreClock());
+
 	test('a local server\'s 404 {"error":"model \'dall-e-3\' not found"}: its own words first, then OpenAI\'s retirement as OpenAI\'s fact', async () => {
 		server.script({ status: 404, body: { error: "model 'dall-e-3' not found" } });
 		const run = await runCreateImage(server, [{ prompt: 'an old model' }], { model: 'dall-e-3' });

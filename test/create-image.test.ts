@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, runWorkflow, testCredential } from './helpers/engine';
 import { generations, imageDimensions, runCreateImage, errorMessage, itemError } from './workflow';
+import { justBefore, restoreClock, pinClock, startOf } from './helpers/clock';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -162,26 +163,32 @@ describe('DALL-E', () => {
 		expect(generations(server)[0].headers.authorization).toBe(`Bearer ${server.apiKey}`);
 	});
 
+	// Dated verdicts pin the node's clock (test/helpers/clock.ts); every dated row, the day before
+	// and the day of: test/clock.test.ts.
 	test('a model whose retirement date has not come is not called retired', async () => {
 		server.set({ retiredModels: { 'gpt-image-1-mini': '' } });
+		pinClock(justBefore('2026-12-01'));
 		try {
 			const run = await runCreateImage(server, [{ prompt: 'still here?' }], { model: 'gpt-image-1-mini' });
 			expect(run.status).toBe('error');
 			expect(run.error?.message).toMatch(/gpt-image-1-mini/);
 			expect(run.error?.message).not.toMatch(/retired/);
 		} finally {
+			restoreClock();
 			server.set({ retiredModels: {} });
 		}
 	});
 
 	test('a retired model: the error says when it was retired and what replaces it', async () => {
 		server.set({ retiredModels: { 'dall-e-3': 'shut down' } });
+		pinClock(startOf('2026-05-12'));
 		try {
 			const run = await runCreateImage(server, [{ prompt: 'an old request' }], { model: 'dall-e-3' });
 			expect(run.status).toBe('error');
 			// The image server is not OpenAI's: its own words lead, OpenAI's retirement follows as OpenAI's fact.
 			expect(run.error?.message).toBe('shut down (note: OpenAI retired its model "dall-e-3" on 2026-05-12 and names gpt-image-2 as its replacement)');
 		} finally {
+			restoreClock();
 			server.set({ retiredModels: {} });
 		}
 	});

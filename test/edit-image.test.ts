@@ -9,7 +9,6 @@ import { Container } from '@n8n/di';
 import { BinaryDataService } from 'n8n-core';
 import sharp from 'sharp';
 
-import { editingModels } from '../nodes/EditImage/request';
 
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow, setBinaryDataMode } from './helpers/engine';
@@ -375,13 +374,6 @@ describe('checked before any request, for every item first', () => {
 			/\[item 0\] Options › Input Fidelity: "high" is not accepted by gpt-image-1-mini; accepted: low/,
 		],
 		[
-			'a model that does not edit',
-			async () => ({ json: { prompt: 'p' }, binary: photo() }),
-			{ model: 'dall-e-3' },
-			// Today's list (its content by date: the test below).
-			new RegExp(`\\[item 0\\] Model: dall-e-3 does not edit images; models that do: ${editingModels().replace(/[.()]/g, '\\$&')}$`),
-		],
-		[
 			'a mask with GIF output',
 			async () => ({ json: { prompt: 'p' }, binary: { ...photo(), mask: file(maskPng, 'image/png', 'm.png') } }),
 			{ model: 'gpt-image-2.6-flare', options: { mask: 'mask', outputFormat: 'gif' } },
@@ -408,13 +400,8 @@ describe('checked before any request, for every item first', () => {
 		expect(edits(server)).toHaveLength(0);
 	});
 
-	test('the models named as editing follow the model table and its shutdown dates', () => {
-		const current = 'gpt-image-2, gpt-image-2.5-flare, gpt-image-2.5-sunburst, gpt-image-2.6-flare, gpt-image-2.6-sunburst';
-		const announced = 'gpt-image-1-mini (until 2026-12-01), gpt-image-1.5 (until 2026-12-01), chatgpt-image-latest (until 2026-12-01)';
-		expect(editingModels(new Date('2026-10-22T12:00:00Z'))).toBe(`${current}, gpt-image-1 (until 2026-10-23), ${announced}`);
-		expect(editingModels(new Date('2026-11-29T12:00:00Z'))).toBe(`${current}, ${announced}`);
-		expect(editingModels(new Date('2026-12-01T00:00:00Z'))).toBe(current);
-	});
+	// A model that does not edit (dall-e-3): its error lists the models that edit on the day, so
+	// it is dated; with the clock pinned on both sides of each date in test/clock.test.ts.
 
 	test('a bad item stops the run before the good ones are sent; with Continue it becomes its error item, in order', async () => {
 		const rows = [

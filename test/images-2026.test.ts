@@ -9,6 +9,7 @@ import { startImageServer, type ImageServer } from './server';
 import { SVG_PROLOG } from './server/lies';
 import { binaryBuffer } from './helpers/engine';
 import { generations, runCreateImage } from './workflow';
+import { pinClock, restoreClock, startOf } from './helpers/clock';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -178,10 +179,12 @@ describe('refused before any request, naming the item, the field, the value and 
 
 	test('a retired gpt-image-1: the error names what the reference says replaces it', async () => {
 		server.set({ retiredModels: { 'gpt-image-1': 'shut down' } });
+		pinClock(startOf('2026-10-23'));
 		try {
 			const run = await runCreateImage(server, [{ prompt: 'an old request' }], { model: 'gpt-image-1' });
 			expect(run.error?.message).toMatch(/retired its model "gpt-image-1" on 2026-10-23 and names gpt-image-2.5-sunburst or gpt-image-2.5-flare as its replacement/);
 		} finally {
+			restoreClock();
 			server.set({ retiredModels: {} });
 		}
 	});

@@ -6,6 +6,7 @@ import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, runListSearch, testCredential } from './helpers/engine';
 import { createImageNode, generations, imageDimensions, runCreateImage } from './workflow';
 import { modelChoices } from '../nodes/shared/methods/listSearch';
+import { pinClock, restoreClock } from './helpers/clock';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -16,6 +17,7 @@ beforeEach(() => {
 	server.reset();
 	server.set({ flavor: 'openai' });
 });
+afterEach(() => restoreClock());
 
 const azure = (s: ImageServer, apiStyle: 'v1' | 'deployments', extra: Record<string, string> = {}) => ({
 	azureOpenAiImagesApi: { endpoint: s.url, apiKey: s.apiKey, apiStyle, apiVersion: '2025-04-01-preview', ...extra },
@@ -139,6 +141,8 @@ describe('OpenAI-compatible servers', () => {
 	});
 
 	test('list mode for a compatible server offers every model it lists, image models first', async () => {
+		// A day after every date in the model table (both sides of each: test/clock.test.ts).
+		pinClock('2027-01-01T00:00:00Z');
 		const { results } = await runListSearch({
 			node: createImageNode(),
 			method: 'searchModels',
@@ -160,6 +164,7 @@ describe('OpenAI-compatible servers', () => {
 	});
 
 	test('list mode for OpenAI offers its image models only', () => {
+		pinClock('2027-01-01T00:00:00Z');
 		const listed = ['gpt-5', 'dall-e-3', 'gpt-image-2', 'whisper-1', 'gpt-image-1.5', 'gpt-image-9-preview'].map((id) => ({ id }));
 		expect(modelChoices(listed, 'openai').map((r) => r.value)).toEqual(['gpt-image-2', 'gpt-image-1.5', 'dall-e-3', 'gpt-image-9-preview']);
 	});

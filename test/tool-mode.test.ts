@@ -18,6 +18,7 @@ import { registerToolVariant } from './helpers/tool-variant';
 import { getImage } from './server/images';
 import { startImageServer, type ImageServer } from './server';
 import { generations, NODE_TYPE, openAiCredentials } from './workflow';
+import { pinClock, restoreClock } from './helpers/clock';
 
 const types = loadPackageNodeTypes();
 const TOOL_TYPE = registerToolVariant(types, NODE_TYPE);
@@ -171,8 +172,12 @@ describe('tool mode: what the model receives', () => {
 });
 
 describe('tool mode: Image Link for the Agent', () => {
+	afterEach(() => restoreClock());
+
 	test('signedUrl: a link n8n signed for the stored file, valid for the chosen minutes', async () => {
 		const before = Date.now();
+		// linkExpiresAt is the node's clock plus the minutes; the token's exp is n8n's own clock.
+		pinClock('2031-07-01T10:00:00.000Z');
 		const run = await callTool(
 			{ prompt: 'A lighthouse' },
 			{ parameters: { imageLinkForAgent: 'signedUrl', imageLinkMinutes: 30 }, binaryDataMode: 'filesystem' },
@@ -188,21 +193,19 @@ describe('tool mode: Image Link for the Agent', () => {
 		const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number };
 		expect(exp * 1000).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 30 * 60_000);
 		expect(exp * 1000).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
-		expect(Date.parse(String(item.json.linkExpiresAt))).toBeGreaterThanOrEqual(before + 30 * 60_000);
+		expect(item.json.linkExpiresAt).toBe('2031-07-01T10:30:00.000Z');
 		expect(item.json.note).toContain('use "link" exactly as given');
 		expect((await binaryBuffer(item, 'data')).subarray(0, 4)).toEqual(PNG);
 	});
 
 	test('Link Valid For from an expression: numeric text is the minutes; 0 or words are refused before anything is sent, never a day-long link', async () => {
-		const before = Date.now();
+		pinClock('2031-07-01T10:00:00.000Z');
 		const run = await callTool(
 			{ prompt: 'A lighthouse', minutes: ' 30 ' },
 			{ parameters: { imageLinkForAgent: 'signedUrl', imageLinkMinutes: '={{ $json.minutes }}' }, binaryDataMode: 'filesystem' },
 		);
 		expect(run.status).toBe('success');
-		const expiresAt = Date.parse(String(run.answer[0].json.linkExpiresAt));
-		expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 60_000);
-		expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+		expect(run.answer[0].json.linkExpiresAt).toBe('2031-07-01T10:30:00.000Z');
 
 		for (const minutes of ['0', 'an hour']) {
 			server.reset();

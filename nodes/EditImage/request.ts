@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { planRequests } from '../shared/body';
+import { nowDate } from '../shared/clock';
 import { EDIT_LIMITS, inputFidelitiesOf, isRetired, OUTPUT_FORMAT_RULES, MODEL_FAMILIES, type ModelFamily } from '../shared/models';
 import { inputError, readText, type ItemConfig } from '../shared/parameters';
 import type { ImageOperation } from '../shared/run';
@@ -43,11 +44,11 @@ export function readEditInputs(ctx: IExecuteFunctions, itemIndex: number, withIm
 }
 
 /**
- * The model ids that edit on `now` (default: today), in the model table's order, as text: every
+ * The model ids that edit on `now` (default: the package clock, clock.ts), in the model table's order, as text: every
  * family with edits whose shutdown date has not come; an announced shutdown is named
  * (`gpt-image-1.5 (until 2026-12-01)`). Source: the model table (models.ts).
  */
-export function editingModels(now = new Date()): string {
+export function editingModels(now: Date = nowDate()): string {
 	return MODEL_FAMILIES.filter((family) => family.edits && !isRetired(family, now))
 		.flatMap((family) => family.ids.map((id) => (family.retirement ? `${id} (until ${family.retirement.date})` : id)))
 		.join(', ');

@@ -17,6 +17,18 @@ export function nowDate(): Date {
 }
 
 /**
+ * Milliseconds on a monotonic clock (`performance.now()`), for durations only: how long a stream
+ * has been silent, how long a rate-limit pause has left. Those compare two readings taken moments
+ * apart, so they must not read the wall clock: a test that pins the wall clock to a fixed instant
+ * would freeze them (an idle stream would never time out, a pause never end), and a wall-clock
+ * step (NTP, a machine whose date is changed) would stretch or cut them. `setClock` does not
+ * touch it; its readings mean nothing as dates.
+ */
+export function monotonicMs(): number {
+	return performance.now();
+}
+
+/**
  * For tests: makes `now()` return what `clock` returns (for example `() => Date.parse('2030-01-01')`
  * for a fixed instant, or the real clock plus an offset); `undefined` restores the real clock.
  * Node code never calls this.

@@ -3,6 +3,7 @@
  * Adding a model is adding a row (see ../../shared/notes/images-api.md for the facts).
  * Model ids that match no row pass through with only the universal checks.
  */
+import { nowDate } from './clock';
 
 /** The node's option names (keys of the `options` collection) that depend on the model. */
 export type ModelOption =
@@ -259,8 +260,12 @@ export function inputFidelitiesOf(modelId: string, family: ModelFamily | undefin
 	return table[modelId] ?? table[modelId.replace(SNAPSHOT_SUFFIX, '')] ?? [];
 }
 
-/** Whether the family's retirement date has come (a date still ahead is only announced). */
-export function isRetired(family: ModelFamily | undefined, now = new Date()): boolean {
+/**
+ * Whether the family's retirement date has come on `now` (default: the package clock, clock.ts),
+ * compared by UTC calendar day: retired from 00:00 UTC of the date on. A date still ahead is
+ * only announced. Source of the dates: the model table (the provider's deprecations page).
+ */
+export function isRetired(family: ModelFamily | undefined, now: Date = nowDate()): boolean {
 	return Boolean(family?.retirement && family.retirement.date <= now.toISOString().slice(0, 10));
 }
 

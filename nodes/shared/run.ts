@@ -6,6 +6,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { now } from './clock';
 import { errorItem } from './errorItem';
 import type { ModelFamily } from './models';
 import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from './output';
@@ -129,7 +130,7 @@ async function runItem(
 	const read = config.resultFormat === 'rawResponse' ? 'json' : 'images';
 	const send = async (body: RequestBody): Promise<{ answer: ApiAnswer; receivedAt: number }> => {
 		const answer = await sendApiRequest(ctx, endpoint, { method: 'POST', url: target.url, qs: target.qs, body, read }, settings);
-		return { answer, receivedAt: Date.now() };
+		return { answer, receivedAt: now() };
 	};
 
 	if (config.resultFormat === 'rawResponse') {

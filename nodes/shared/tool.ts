@@ -15,6 +15,7 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
+import { now } from './clock';
 import { imageDimensions } from './dimensions';
 import { boundedInteger } from './parameters';
 import { throwIfAborted } from './transport/limiter';
@@ -140,7 +141,7 @@ async function describeImage(
 	}
 	if (link.mode === 'signedUrl' && binary.id) {
 		described.link = ctx.helpers.createBinarySignedUrl(binary, `${link.minutes}m`);
-		described.linkExpiresAt = new Date(Date.now() + link.minutes * 60_000).toISOString();
+		described.linkExpiresAt = new Date(now() + link.minutes * 60_000).toISOString();
 		note += ` To show or share it, use "link" exactly as given (it opens without a login until linkExpiresAt); never make up another link.`;
 	} else if (typeof json.url === 'string') {
 		note += ` "url" is the provider's own temporary link to it (about 60 minutes); never make up another link.`;

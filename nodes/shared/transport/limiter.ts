@@ -1,5 +1,7 @@
 import { sleep } from 'n8n-workflow';
 
+import { monotonicMs } from '../clock';
+
 /**
  * One promise per signal that rejects when it aborts: sleeps race against it, so that any
  * number of waiting retries adds a single listener to the execution's cancel signal.
@@ -89,7 +91,7 @@ export class AdaptiveLimiter {
 	 * runs) say nothing new, and halving for each of them would leave one request in flight.
 	 */
 	onRateLimited(waitMs: number): void {
-		const now = Date.now();
+		const now = monotonicMs();
 		if (now >= this.pausedUntil) this.allowance = Math.max(1, Math.floor(this.allowance / 2));
 		this.successes = 0;
 		this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
@@ -111,7 +113,7 @@ export class AdaptiveLimiter {
 				this.wakeOne();
 				throwIfAborted(signal);
 			}
-			const pause = this.pausedUntil - Date.now();
+			const pause = this.pausedUntil - monotonicMs();
 			if (pause > 0) {
 				await abortableSleep(pause, signal);
 				continue;

@@ -1,5 +1,7 @@
 /** When one HTTP request is worth sending again, and how long to wait first. */
 
+import { now } from '../clock';
+
 /** Waits longer than this are not sat out: the request fails and says what the provider asked. */
 export const MAX_HONOURED_WAIT_MS = 5 * 60_000;
 const BASE_DELAY_MS = 1_000;
@@ -72,15 +74,19 @@ export function isRetryableConnectionError(code: string | undefined, message: st
 	return /socket hang up|timeout|timed out|ECONNRESET|ECONNREFUSED|aborted/i.test(message) && !/cancel/i.test(message);
 }
 
-/** The provider's own wait, from `retry-after-ms`, then `retry-after` (seconds or an HTTP date). */
-export function providerWaitMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+/**
+ * The provider's own wait in ms, from `retry-after-ms`, then `retry-after` (seconds, or an HTTP
+ * date counted from `at`, default now on the package clock: clock.ts); undefined when neither
+ * header gives one. Source: RFC 9110 section 10.2.3 (Retry-After), OpenAI's `retry-after-ms`.
+ */
+export function providerWaitMs(headers: Headers | undefined, at: number = now()): number | undefined {
 	const ms = Number.parseFloat(header(headers, 'retry-after-ms') ?? '');
 	if (Number.isFinite(ms) && ms >= 0) return ms;
 	const retryAfter = header(headers, 'retry-after')?.trim();
 	if (!retryAfter) return undefined;
 	if (/^\d+(\.\d+)?$/.test(retryAfter)) return Number.parseFloat(retryAfter) * 1000;
 	const date = Date.parse(retryAfter);
-	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - at);
 }
 
 /** Exponential back-off with jitter: about 1 s, 2 s, 4 s ... up to 30 s, each up to 25 % shorter. */

@@ -21,6 +21,7 @@
  */
 import { sleep, type INode } from 'n8n-workflow';
 
+import { monotonicMs } from '../clock';
 import { parseAnswerText, parseImageAnswer, type ImageAnswer } from './answer';
 import type { Endpoint } from './endpoint';
 import { buildApiError } from './errors';
@@ -148,8 +149,11 @@ const isEventStream = (headers: Headers) => /^text\/event-stream\b/i.test(header
  * does). `next()` gives the next chunk, or undefined at the end.
  */
 class GuardedRead {
-	/** When the last chunk that counts came (Date.now()): see heard(). */
-	private lastChunkAt = Date.now();
+	/**
+	 * When the last chunk that counts came, on the monotonic clock (clock.ts monotonicMs: a pinned
+	 * wall clock would freeze the silence watch, a wall-clock step would cut or stretch it).
+	 */
+	private lastChunkAt = monotonicMs();
 	private readonly iterator: AsyncIterator<Buffer>;
 	private readonly over = new AbortController();
 	private readonly stopped: Promise<never>;
@@ -179,7 +183,7 @@ class GuardedRead {
 	 * milliseconds) may have cut the connection just before this reader's watch did.
 	 */
 	get wasSilent(): boolean {
-		return Date.now() - this.lastChunkAt >= this.idleTimeoutMs - SILENCE_SLACK_MS;
+		return monotonicMs() - this.lastChunkAt >= this.idleTimeoutMs - SILENCE_SLACK_MS;
 	}
 
 	/** The next chunk, or undefined at the end. Only heard() ends a silence. */
@@ -192,7 +196,7 @@ class GuardedRead {
 
 	/** Something that counts arrived: the silence starts again from now. */
 	heard(): void {
-		this.lastChunkAt = Date.now();
+		this.lastChunkAt = monotonicMs();
 	}
 
 	/** Ends the watch; a body not read to its end is torn down (its socket closes when it can). */
@@ -216,7 +220,7 @@ class GuardedRead {
 		const over = this.over.signal;
 		const ended = new Promise<void>((resolve) => over.addEventListener('abort', () => resolve(), { once: true }));
 		while (!over.aborted) {
-			const left = this.lastChunkAt + this.idleTimeoutMs - Date.now();
+			const left = this.lastChunkAt + this.idleTimeoutMs - monotonicMs();
 			if (left <= 0) return this.stop(this.silence);
 			await Promise.race([sleep(left, over), ended]).then(
 				() => undefined,
