@@ -12,6 +12,7 @@ import { QUOTA_MESSAGE } from '../../test/server/errors';
 import { startImageServer, type ImageServer } from '../../test/server';
 import type { HostInfo } from '../lib/hosts';
 import { N8nInstance, nodeOutput, type ExecuteResult, type N8nItem, type N8nRun } from '../lib/n8n';
+import { runBatchChecks } from './batch';
 import { runEditChecks } from './edit-image';
 import { Checks, seconds, type Limiter, type Log } from './runner';
 
@@ -440,6 +441,9 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			mustHaveRun,
 			paired,
 		});
+
+		// After every workflow above has run: it changes the server's image mode and batch timing.
+		await runBatchChecks({ checks, context, succeeded, paired, credential: { id: CREDENTIAL.id, name: CREDENTIAL.name } });
 
 		await checks.check('the API key appears nowhere in stdout, stderr or run data', async () => {
 			const { images } = await context();

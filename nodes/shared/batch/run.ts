@@ -211,6 +211,8 @@ export async function readBatchResults(
 				if (!target || results.errors.has(target.itemIndex)) continue;
 				const index = pairedIndex(target.itemIndex);
 				const { answer } = line;
+				// Billed at half price: the cost estimate (estimatedCost) reads this.
+				if (answer) answer.batch = true;
 				if (!answer) {
 					fail(target.itemIndex, notRunError(ctx, index, target.itemIndex, batch.id, line.error, batch.status));
 					continue;

@@ -43,6 +43,8 @@ export interface ApiAnswer {
 	 * images. `retryHeldBack` when a retry was withheld because Retry When Outcome Is Unknown is off.
 	 */
 	outcomeUnknown?: { retryHeldBack: boolean };
+	/** Set for an answer that came through the Batch API, billed at half price (the cost estimate halves its rates). */
+	batch?: boolean;
 }
 
 export interface SendSettings {
