@@ -67,3 +67,35 @@ test('Chat Completions: a tool call, then text from the tool\'s result (an error
 	const stranger = new OpenAI({ apiKey: 'sk-wrong-key-000000', baseURL: server.baseUrl, maxRetries: 0 });
 	await expect(stranger.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 401 });
 });
+
+test('[then:NAME]: after the first tool\'s result, calls the second tool with its link in every *url* parameter and the [then-args] tag; then answers', async () => {
+	const tools = [
+		{ type: 'function' as const, name: 'Create_Image', description: 'd', parameters: TOOL_PARAMETERS, strict: false },
+		{ type: 'function' as const, name: 'Edit_Image', description: 'e', parameters: { type: 'object', properties: { prompt: { type: 'string' }, imageUrls: { type: 'string' } } }, strict: false },
+	];
+	const message = 'Draw a fox [tool:Create_Image] [then:Edit_Image] [then-args:{"prompt":"Make it night"}]';
+	const first = await client.responses.create({ model: 'gpt-4o-mini', input: [{ role: 'user', content: message }], tools });
+	const call = first.output[0] as OpenAI.Responses.ResponseFunctionToolCall;
+	expect([call.name, JSON.parse(call.arguments)]).toEqual(['Create_Image', { prompt: 'Draw a fox' }]);
+
+	const history: OpenAI.Responses.ResponseInput = [
+		{ role: 'user', content: message },
+		{ type: 'function_call', call_id: call.call_id, name: 'Create_Image', arguments: call.arguments },
+		{ type: 'function_call_output', call_id: call.call_id, output: JSON.stringify(IMAGE) },
+	];
+	const second = await client.responses.create({ model: 'gpt-4o-mini', input: history, tools });
+	const edit = second.output[0] as OpenAI.Responses.ResponseFunctionToolCall;
+	expect([edit.name, JSON.parse(edit.arguments)]).toEqual(['Edit_Image', { imageUrls: IMAGE[0].link, prompt: 'Make it night' }]);
+
+	const edited = [{ ...IMAGE[0], fileName: 'edited.png', link: 'http://localhost:5678/rest/binary-data/signed?token=e' }];
+	const third = await client.responses.create({
+		model: 'gpt-4o-mini',
+		input: [
+			...history,
+			{ type: 'function_call', call_id: edit.call_id, name: 'Edit_Image', arguments: edit.arguments },
+			{ type: 'function_call_output', call_id: edit.call_id, output: JSON.stringify(edited) },
+		],
+		tools,
+	});
+	expect(third.output_text).toBe(`Here is your image: ![edited.png](${edited[0].link})`);
+});

@@ -12,6 +12,7 @@ import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
 import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow, setBinaryDataMode } from './helpers/engine';
+import { centre, close, negated, type Colour } from './helpers/pixels';
 import {
 	createImageNode,
 	EDIT_NODE,
@@ -33,7 +34,6 @@ beforeAll(async () => {
 afterAll(async () => await server.close());
 beforeEach(() => server.reset());
 
-type Colour = { r: number; g: number; b: number };
 const RED: Colour = { r: 200, g: 30, b: 40 };
 const GREEN: Colour = { r: 20, g: 180, b: 60 };
 
@@ -48,15 +48,6 @@ async function picture(format: 'png' | 'jpeg' | 'webp' | 'gif', colour: Colour, 
 	return await image.toFormat(format).toBuffer();
 }
 
-/** The colour of an image's centre pixel. */
-async function centre(data: Buffer): Promise<Colour> {
-	const { data: pixels, info } = await sharp(data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-	const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-	return { r: pixels[at], g: pixels[at + 1], b: pixels[at + 2] };
-}
-
-const negated = (c: Colour): Colour => ({ r: 255 - c.r, g: 255 - c.g, b: 255 - c.b });
-const close = (a: Colour, b: Colour) => Math.max(Math.abs(a.r - b.r), Math.abs(a.g - b.g), Math.abs(a.b - b.b)) <= 6;
 
 let redPng: Buffer;
 let greenJpeg: Buffer;
@@ -263,14 +254,14 @@ describe('every option edits take reaches the form, as text fields', () => {
 		});
 	});
 
-	test('the panel offers every Create Image option but Moderation and Style, plus Mask, Markup and Input Fidelity', async () => {
+	test('the panel offers every Create Image option but Moderation and Style, plus Mask, Markup, Input Fidelity, Mask URL and Mask File ID', async () => {
 		const { loadPackageNodeTypes } = await import('./helpers/engine');
 		const types = loadPackageNodeTypes();
 		const optionNames = (type: string) =>
 			(types.getByNameAndVersion(type).description.properties.find((p) => p.name === 'options')!.options as Array<{ name: string }>).map((o) => o.name);
 		const create = optionNames('n8n-nodes-create-image.createImage');
 		const edit = optionNames('n8n-nodes-create-image.editImage');
-		expect(edit.sort()).toEqual([...create.filter((name) => name !== 'moderation' && name !== 'style'), 'inputFidelity', 'markup', 'mask'].sort());
+		expect(edit.sort()).toEqual([...create.filter((name) => name !== 'moderation' && name !== 'style'), 'inputFidelity', 'markup', 'mask', 'maskFileId', 'maskUrl'].sort());
 	});
 });
 

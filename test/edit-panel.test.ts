@@ -5,15 +5,39 @@
 import { NodeHelpers, type INodeParameters, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 
 import { EditImage } from '../nodes/EditImage/EditImage.node';
+import { toolVariant } from './helpers/tool-variant';
 
 const description: INodeTypeDescription = new EditImage().description;
 const options = description.properties.find((p) => p.name === 'options')!.options as INodeProperties[];
 
-function shows(model: string, option: string): boolean {
-	const parameters: INodeParameters = { model: { __rl: true, mode: 'id', value: model }, options: {} };
+/** Whether the panel shows an option (Image Source: the node's default, Binary Files, unless given). */
+function shows(model: string, option: string, imageSource = 'binary'): boolean {
+	const parameters: INodeParameters = { model: { __rl: true, mode: 'id', value: model }, imageSource, options: {} };
 	const node = { id: '1', name: 'Edit Image', type: 'n8n-nodes-create-image.editImage', typeVersion: 1, position: [0, 0] as [number, number], parameters };
 	return NodeHelpers.displayParameter({}, options.find((o) => o.name === option)!, node, description, parameters);
 }
+
+test.each([
+	['binary', { mask: true, markup: true, maskUrl: false, maskFileId: false }],
+	['url', { mask: false, markup: false, maskUrl: true, maskFileId: false }],
+	['fileId', { mask: false, markup: false, maskUrl: false, maskFileId: true }],
+])('Image Source %s: the mask options of that source only (Markup: binary files only)', (source, shown) => {
+	for (const [option, expected] of Object.entries(shown)) expect([option, shows('gpt-image-2.5-flare', option, source)]).toEqual([option, expected]);
+});
+
+/** The panel's Image Source for the node and for its AI Agent tool variant (as n8n 2.41 builds it). */
+function imageSourceFor(type: INodeTypeDescription) {
+	const parameters: INodeParameters = {};
+	const node = { id: '1', name: 'Edit Image', type: type.name, typeVersion: 1, position: [0, 0] as [number, number], parameters };
+	return type.properties.filter((p) => p.name === 'imageSource').find((p) => NodeHelpers.displayParameter({}, p, node, type, parameters))!;
+}
+
+test('Image Source: the node offers Binary Files (default), Image URLs, OpenAI File IDs; the tool only URLs (default) and File IDs', () => {
+	const node = imageSourceFor(description);
+	expect([node.default, node.options!.map((o) => (o as { value: string }).value)]).toEqual(['binary', ['binary', 'url', 'fileId']]);
+	const tool = imageSourceFor(toolVariant(new EditImage()).description);
+	expect([tool.default, tool.options!.map((o) => (o as { value: string }).value)]).toEqual(['url', ['url', 'fileId']]);
+});
 
 test.each([
 	['gpt-image-1.5', true],
@@ -49,18 +73,31 @@ test('the public interface: node type, outputs, parameters and options keep thei
 	expect(description.name).toBe('editImage');
 	expect(description.displayName).toBe('Edit Image');
 	expect(description.version).toBe(1);
-	// An AI Agent's tool call carries no files: the node is not offered as a tool.
-	expect(description.usableAsTool).toBeUndefined();
+	// Offered as an AI Agent tool (Edit Image Tool), which edits by reference.
+	expect(description.usableAsTool).toBe(true);
 	expect(description.inputs).toEqual([{ type: 'main', displayName: 'Configuration' }]);
 	expect(description.outputs).toEqual([
 		{ type: 'main', displayName: 'Result' },
 		{ type: 'main', displayName: 'Configuration' },
 	]);
 	expect(description.credentials?.map((c) => c.name)).toEqual(['openAiImagesApi', 'azureOpenAiImagesApi']);
-	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'images', 'resultFormat', 'options']);
+	expect(description.properties.map((p) => p.name)).toEqual([
+		'authentication',
+		'model',
+		'prompt',
+		'imageSource',
+		'imageSource',
+		'images',
+		'imageUrls',
+		'imageFileIds',
+		'resultFormat',
+		'options',
+		'imageLinkForAgent',
+		'imageLinkMinutes',
+	]);
 	expect(description.properties.find((p) => p.name === 'images')!.default).toBe('data');
 	expect(description.properties.find((p) => p.name === 'model')!.default).toEqual({ mode: 'id', value: 'gpt-image-2' });
-	expect(options.map((o) => o.name)).toEqual(expect.arrayContaining(['mask', 'markup', 'inputFidelity', 'n', 'size', 'quality', 'outputFormat', 'extraBody']));
+	expect(options.map((o) => o.name)).toEqual(expect.arrayContaining(['mask', 'markup', 'maskUrl', 'maskFileId', 'inputFidelity', 'n', 'size', 'quality', 'outputFormat', 'extraBody']));
 	expect(options.map((o) => o.name)).not.toEqual(expect.arrayContaining(['style']));
 	expect(options.map((o) => o.name)).not.toContain('moderation');
 });

@@ -117,10 +117,17 @@ describe('what the API refuses', () => {
 		['dall-e-3', async () => [['prompt', 'p'], ['model', 'dall-e-3'], ['image', await file(), 'a.png']] as Parts, /does not support image edits/],
 		['svg[reasoning][effort] without svg[model] (the reference: an svg object needs its model)', async () => [['prompt', 'p'], ['model', 'gpt-image-2.6-flare'], ['output_format', 'svg'], ['svg[reasoning][effort]', 'low'], ['image', await file(), 'a.png']] as Parts, /Missing required parameter: 'svg.model'/],
 		['a size gpt-image-2 refuses (the generation rules apply)', async () => [['prompt', 'p'], ['model', 'gpt-image-2'], ['size', '1000x1000'], ['image', await file(), 'a.png']] as Parts, /divisible by 16/],
-	])('%s', async (_name, parts, message) => {
+	])('%s', async (name, parts, message) => {
 		const answer = await form(await parts());
 		expect(answer.status).toBe(400);
 		expect(answer.body.error.message).toMatch(message);
+		// The outside judge (OpenAI's published CreateImageEditRequest; `image[]` parts read as the image array).
+		const judged: Record<string, string[]> = {
+			'no image': ["(body) must have required property 'image'"],
+			'17 images': ['/image must NOT have more than 16 items'],
+			'style (generations only)': ["(body) must NOT have additional property 'style'"],
+		};
+		expect(server.takeSchemaViolations().flatMap((v) => v.errors)).toEqual(judged[name] ?? []);
 	});
 
 	test('a JSON body is a JSON edit (image-server-files.test.ts): without images it is refused naming images', async () => {
@@ -131,5 +138,6 @@ describe('what the API refuses', () => {
 		});
 		expect(response.status).toBe(400);
 		expect(((await response.json()) as { error: { message: string } }).error.message).toBe("Missing required parameter: 'images'.");
+		expect(server.takeSchemaViolations().map((v) => [v.schema, v.errors])).toEqual([['EditImageBodyJsonParam', ["(body) must have required property 'images'"]]]);
 	});
 });

@@ -178,20 +178,24 @@ describe('JSON edits by reference', () => {
 	});
 
 	const ref = (image_url: string) => ({ image_url });
-	test.each([
+	type Row = [string, Record<string, unknown>, string, string, string[]?];
+	test.each<Row>([
 		['dall-e-2', { model: 'dall-e-2', images: [ref('http://127.0.0.1:1/a.png')] }, 'model', 'JSON edits support GPT image models only; DALL-E edits require multipart.'],
-		['17 images', { images: Array.from({ length: 17 }, () => ref('http://127.0.0.1:1/a.png')) }, 'images', "Invalid 'images': array too long. Expected an array with maximum length 16, but got an array with length 17 instead."],
-		['no images', { images: [] }, 'images', "Invalid 'images': empty array. Expected an array with minimum length 1, but got an empty array instead."],
-		['images missing', {}, 'images', "Missing required parameter: 'images'."],
-		['both image_url and file_id', { images: [{ image_url: 'http://127.0.0.1:1/a.png', file_id: 'file-1' }] }, 'images[0]', "Invalid 'images[0]': provide exactly one of 'image_url' or 'file_id', not both."],
+		['17 images', { images: Array.from({ length: 17 }, () => ref('http://127.0.0.1:1/a.png')) }, 'images', "Invalid 'images': array too long. Expected an array with maximum length 16, but got an array with length 17 instead.", ['/images must NOT have more than 16 items']],
+		['no images', { images: [] }, 'images', "Invalid 'images': empty array. Expected an array with minimum length 1, but got an empty array instead.", ['/images must NOT have fewer than 1 items']],
+		['images missing', {}, 'images', "Missing required parameter: 'images'.", ["(body) must have required property 'images'"]],
+		['both image_url and file_id', { images: [{ image_url: 'http://127.0.0.1:1/a.png', file_id: 'file-1' }] }, 'images[0]', "Invalid 'images[0]': provide exactly one of 'image_url' or 'file_id', not both.", [`/images/0 must NOT match the schema's "not" (ImageRefParam: not both image_url and file_id)`]],
 		['an ftp address', { images: [ref('http://127.0.0.1:1/a.png'), ref('ftp://example.com/a.png')] }, 'images[1].image_url', "Invalid 'images[1].image_url': expected a fully qualified URL or a base64-encoded data URL, but got 'ftp://example.com/a.png'."],
 		['a GIF data URL', { images: [ref('data:image/gif;base64,R0lGOD')] }, 'images[0].image_url', "Invalid 'images[0].image_url': unsupported image type 'image/gif'. Supported types are 'image/png', 'image/jpeg' and 'image/webp'."],
-		['n as text', { images: [ref('http://127.0.0.1:1/a.png')], n: '2' }, 'n', "Invalid type for 'n': expected an integer, but got string instead."],
+		['n as text', { images: [ref('http://127.0.0.1:1/a.png')], n: '2' }, 'n', "Invalid type for 'n': expected an integer, but got string instead.", ['/n must be integer or null']],
 		['an unknown file id', { images: [{ file_id: 'file-nope' }] }, 'images[0].file_id', "Invalid 'images[0].file_id': no such File object: file-nope."],
 		['a host it cannot reach', { images: [ref('https://example.com/a.png')] }, 'images[0].image_url', 'Error while downloading https://example.com/a.png.'],
-	])('refuses %s', async (_name, body, param, message) => {
+	// A rest parameter keeps fn.length at 0 (rows without the judge's findings have 4 values).
+	])('refuses %s', async (...[, body, param, message, judged]: Row) => {
 		const answer = await editJson({ model: 'gpt-image-2', prompt: 'p', ...body });
 		expect([answer.status, answer.body.error?.param, answer.body.error?.message]).toEqual([400, param, message]);
+		// The outside judge (EditImageBodyJsonParam, ImageRefParam) finds only what the schema forbids.
+		expect(server.takeSchemaViolations().flatMap((v) => v.errors)).toEqual(judged ?? []);
 	});
 
 	test('refuses an address that answers 404, a batch-purpose file id, and a data URL over 20,971,520 characters', async () => {
@@ -206,6 +210,7 @@ describe('JSON edits by reference', () => {
 		const long = `data:image/png;base64,${'A'.repeat(20_971_520 - 'data:image/png;base64,'.length + 1)}`;
 		const tooLong = await editJson({ prompt: 'p', images: [ref(long)] });
 		expect(tooLong.body.error).toMatchObject({ param: 'images[0].image_url', code: 'string_above_max_length' });
+		expect(server.takeSchemaViolations().flatMap((v) => v.errors)).toEqual(['/images/0/image_url must NOT have more than 20971520 characters']);
 	});
 
 	test('the multipart rules apply to referenced images, named as the JSON fields', async () => {

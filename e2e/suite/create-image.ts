@@ -13,12 +13,13 @@ import { startImageServer, type ImageServer } from '../../test/server';
 import type { HostInfo } from '../lib/hosts';
 import { N8nInstance, nodeOutput, type ExecuteResult, type N8nItem, type N8nRun } from '../lib/n8n';
 import { runBatchChecks } from './batch';
-import { runEditChecks } from './edit-image';
+import { hostPhotos, runEditChecks, withPhotoUrls } from './edit-image';
 import { Checks, seconds, type Limiter, type Log } from './runner';
 
 const REPO = resolve(__dirname, '..', '..');
 const EXAMPLE = join(REPO, 'examples', 'create-images.workflow.json');
 const EDIT_EXAMPLE = join(REPO, 'examples', 'create-then-edit.workflow.json');
+const EDIT_URLS_EXAMPLE = join(REPO, 'examples', 'edit-from-urls.workflow.json');
 const FIXTURES = join(REPO, 'e2e', 'fixtures');
 const NODE = 'Create Image';
 
@@ -26,6 +27,8 @@ const NODE = 'Create Image';
 const CREDENTIAL = { id: 'createImageExampleCred', name: 'OpenAI Images API', type: 'openAiImagesApi' };
 /** The credential of almost-right.workflow.json: its Base URL pasted as a whole request URL. */
 const PASTED_CREDENTIAL = { id: 'almostRightCred', name: 'Pasted request URL', type: 'openAiImagesApi' };
+/** The Azure credential of edit-refusals.workflow.json (the dated deployments route, on the image server). */
+const AZURE_DATED_CREDENTIAL = { id: 'azureDatedCred', name: 'Azure (dated route)', type: 'azureOpenAiImagesApi' };
 
 /** Workflow files, imported in one n8n start; executed in parallel (within the shared limiter). */
 const WORKFLOWS = {
@@ -37,6 +40,8 @@ const WORKFLOWS = {
 	badSize: join(FIXTURES, 'bad-size.workflow.json'),
 	editExample: EDIT_EXAMPLE,
 	editNoFile: join(FIXTURES, 'edit-no-file.workflow.json'),
+	editUrls: EDIT_URLS_EXAMPLE,
+	editRefusals: join(FIXTURES, 'edit-refusals.workflow.json'),
 	almostRight: join(FIXTURES, 'almost-right.workflow.json'),
 	streaming: join(FIXTURES, 'streaming.workflow.json'),
 	gif: join(FIXTURES, 'gif.workflow.json'),
@@ -106,11 +111,15 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			n8n.importCredentials([
 				{ ...CREDENTIAL, data: { apiKey, baseUrl } },
 				{ ...PASTED_CREDENTIAL, data: { apiKey, baseUrl: `${baseUrl}/images/generations` } },
+				{ ...AZURE_DATED_CREDENTIAL, data: { endpoint: server!.url, apiKey, apiStyle: 'deployments', apiVersion: '2025-04-01-preview' } },
 			]),
 		);
+		// The photos the URL example edits: images the image server serves at addresses of its own.
+		const photos = await hostPhotos(server);
 		const names = Object.keys(WORKFLOWS) as WorkflowName[];
-		const ids = await timed(`import ${names.length} workflows`, () => n8n.importWorkflows(names.map((key) => WORKFLOWS[key])));
-		return { server, instance: n8n, ids: Object.fromEntries(names.map((key, i) => [key, ids[i]])) as Record<WorkflowName, string> };
+		const workflows = names.map((key) => (key === 'editUrls' ? withPhotoUrls(WORKFLOWS[key], photos) : WORKFLOWS[key]));
+		const ids = await timed(`import ${names.length} workflows`, () => n8n.importWorkflows(workflows));
+		return { server, instance: n8n, photos, ids: Object.fromEntries(names.map((key, i) => [key, ids[i]])) as Record<WorkflowName, string> };
 	})();
 
 	const runs = {} as Record<WorkflowName, Promise<ExecuteResult>>;
@@ -435,7 +444,10 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			checks,
 			example: runs.editExample,
 			noFile: runs.editNoFile,
-			started: () => ({ example: attemptStarted.editExample }),
+			urls: runs.editUrls,
+			refusals: runs.editRefusals,
+			started: () => ({ example: attemptStarted.editExample, urls: attemptStarted.editUrls }),
+			photos: async () => (await setup).photos,
 			context,
 			succeeded,
 			mustHaveRun,

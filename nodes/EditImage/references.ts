@@ -134,12 +134,10 @@ function toRef(ctx: IExecuteFunctions, itemIndex: number, source: 'url' | 'fileI
 /**
  * Reads and checks one item's references for a `url` or `fileId` source: the list (Image URLs
  * or Image File IDs, 1 to EDIT_LIMITS.maxImages entries, each checked) and the matching mask
- * option (Mask URL or Mask File ID). The other source's mask, and the binary Mask and Markup
- * fields, are refused by name: they would not be sent. Throws ItemInputError; nothing is fetched.
+ * option (Mask URL or Mask File ID). Throws ItemInputError; nothing is fetched.
  */
 export function readReferences(ctx: IExecuteFunctions, itemIndex: number, source: 'url' | 'fileId'): References {
 	const labels = REFERENCE_LABELS[source];
-	const other = REFERENCE_LABELS[source === 'url' ? 'fileId' : 'url'];
 	const fail = (label: string, message: string): never => {
 		throw inputError(ctx, itemIndex, label, message);
 	};
@@ -153,18 +151,10 @@ export function readReferences(ctx: IExecuteFunctions, itemIndex: number, source
 	}
 	const images = entries.map((entry) => toRef(ctx, itemIndex, source, labels.list, entry));
 
+	// n8n hands the node only the options the panel shows for this Image Source (the binary Mask
+	// and Markup, and the other source's mask, are dropped before the node runs).
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const text = (label: string, value: unknown) => (readText(ctx, itemIndex, label, value) ?? '').trim();
-	const maskText = text(labels.mask, options[source === 'url' ? 'maskUrl' : 'maskFileId']);
-	if (text(other.mask, options[source === 'url' ? 'maskFileId' : 'maskUrl'])) {
-		fail(other.mask, `is for Image Source ${source === 'url' ? 'File ID' : 'URL'}; with this Image Source give the mask in ${labels.mask}`);
-	}
-	if (text('Options › Mask', options.mask)) {
-		fail('Options › Mask', `names a binary field, which a reference edit does not send; give the mask in ${labels.mask}, or set Image Source to Binary`);
-	}
-	if (text('Options › Markup', options.markup)) {
-		fail('Options › Markup', 'is a binary field, and edits by reference take no markup (the API reference\'s JSON edit has none); remove it, or set Image Source to Binary');
-	}
+	const maskText = (readText(ctx, itemIndex, labels.mask, options[source === 'url' ? 'maskUrl' : 'maskFileId']) ?? '').trim();
 	const mask = maskText ? toRef(ctx, itemIndex, source, labels.mask, { text: maskText }) : undefined;
 	return { source, images, mask };
 }

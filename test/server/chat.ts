@@ -8,7 +8,11 @@
  *     tool (or the one named by `[tool:NAME]` in the message) with `{ prompt: <the message> }`
  *     when its schema takes `prompt`, plus the JSON object of an `[args:{...}]` tag. The tags are
  *     removed from the prompt.
- *   - A tool result follows: answer with text built from it: `![fileName](link)` for each image
+ *   - One tool result follows and the message has `[then:NAME]`: call tool NAME with the link
+ *     (or url) of the first image of that result in each of its parameters whose name holds
+ *     "url" (e.g. Edit Image Tool's imageUrls), plus the JSON object of a `[then-args:{...}]` tag
+ *     (e.g. its prompt): a second step that uses what the first tool gave.
+ *   - Else, a tool result follows: answer with text built from it: `![fileName](link)` for each image
  *     with a `link` (or else a `url`), else "Created fileName (WxH), delivered to the workflow.";
  *     an `error` becomes "The image tool failed: <error>".
  *   - No tools: answer "OK: <the message>".
@@ -71,7 +75,9 @@ export function scriptedTurn(conversation: Conversation): ModelTurn {
 	const { userText, toolResults, tools } = conversation;
 	const toolTag = /\[tool:([^\]]+)\]/.exec(userText)?.[1];
 	const argsTag = /\[args:(\{.*?\})\]/.exec(userText)?.[1];
-	const prompt = userText.replace(/\[(?:tool|args):(?:\{.*?\}|[^\]]+)\]/g, '').replace(/\s+/g, ' ').trim();
+	const thenTag = /\[then:([^\]]+)\]/.exec(userText)?.[1];
+	const thenArgsTag = /\[then-args:(\{.*?\})\]/.exec(userText)?.[1];
+	const prompt = userText.replace(/\[(?:tool|args|then|then-args):(?:\{.*?\}|[^\]]+)\]/g, '').replace(/\s+/g, ' ').trim();
 	if (toolResults.length === 0 && tools.length > 0) {
 		const tool = tools.find((candidate) => candidate.name === toolTag) ?? tools[0];
 		const args: Record<string, unknown> = {};
@@ -80,7 +86,27 @@ export function scriptedTurn(conversation: Conversation): ModelTurn {
 		return { toolCall: { id: `call_${randomBytes(8).toString('hex')}`, name: tool.name, arguments: JSON.stringify(args) } };
 	}
 	if (toolResults.length === 0) return { text: `OK: ${prompt}` };
+	const next = thenTag && toolResults.length === 1 ? tools.find((candidate) => candidate.name === thenTag) : undefined;
+	const link = next && firstLink(toolResults[0]);
+	if (next && link) {
+		const args: Record<string, unknown> = {};
+		for (const name of Object.keys(next.parameters?.properties ?? {})) if (/url/i.test(name)) args[name] = link;
+		Object.assign(args, thenArgsTag ? (JSON.parse(thenArgsTag) as object) : {});
+		return { toolCall: { id: `call_${randomBytes(8).toString('hex')}`, name: next.name, arguments: JSON.stringify(args) } };
+	}
 	return { text: answerFrom(toolResults[toolResults.length - 1]) };
+}
+
+/** The link (or url) of the first image in a tool result, if any. */
+function firstLink(result: string): string | undefined {
+	try {
+		const parsed = JSON.parse(result) as unknown;
+		const first = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;
+		const link = first?.link ?? first?.url;
+		return typeof link === 'string' ? link : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 function answerFrom(result: string): string {

@@ -119,8 +119,13 @@ export class FileStore {
 				if (failure || stream.destroyed) return Promise.reject(failure ?? new Error('file closed'));
 				if (stream.write(text)) return Promise.resolve();
 				return new Promise<void>((resolve) => {
-					stream.once('drain', () => resolve());
-					stream.once('close', () => resolve());
+					const done = () => {
+						stream.off('drain', done);
+						stream.off('close', done);
+						resolve();
+					};
+					stream.once('drain', done);
+					stream.once('close', done);
 				});
 			},
 			finish: async () => {

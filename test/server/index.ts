@@ -90,13 +90,33 @@ export type {
 	RecordedRequest,
 	RequestKind,
 	ScriptStep,
+	SchemaViolation,
+	ServerBatch,
+	StoredApiFile,
+	BatchTiming,
 } from './types';
 export { DEFAULT_API_KEY, DEFAULT_AZURE_DEPLOYMENTS } from './server';
 export { parseDirectives, planDirectives } from './directives';
 export { checkFlexibleSize, familyOf, validateGeneration } from './models';
 
+const REGISTRY = Symbol.for('n8n-nodes-create-image.image-servers');
+
+/** The servers started in this process and not closed yet (the jest harness, test/judge-harness.ts, checks their schema violations after each test). */
+export function liveImageServers(): Set<ImageServer> {
+	const holder = globalThis as { [REGISTRY]?: Set<ImageServer> };
+	holder[REGISTRY] ??= new Set();
+	return holder[REGISTRY];
+}
+
 export async function startImageServer(opts: ImageServerOptions = {}): Promise<ImageServer> {
 	const server = new ImageServerImpl(opts);
 	await server.listen();
+	const live = liveImageServers();
+	live.add(server);
+	const close = server.close.bind(server);
+	server.close = async () => {
+		live.delete(server);
+		await close();
+	};
 	return server;
 }

@@ -20,10 +20,11 @@ import {
 	statusErrorBody,
 	type ErrorStyle,
 } from './errors';
-import { editedImage, formatOf, validateEdit, type ValidatedEdit } from './edits';
+import { editedImage, formatOf, typedFields, validateEdit, type ValidatedEdit } from './edits';
 import { FileStore, MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, fileObject, type StoredApiFile } from './files';
 import { FETCHER_AGENT, jsonParam, resolveJsonEdit, type ImageFetch } from './jsonEdits';
 import { ServerClock } from './clock';
+import { SCHEMA_SOURCE, judge, multipartAsJson, type JudgedShape, type SchemaViolation } from './judge';
 import { BatchEngine, DEFAULT_BATCH_TIMING, type BatchLine, type LineAnswer, type ServerBatch } from './batches';
 import { getImage, type EncodedImage } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
@@ -131,6 +132,8 @@ export class ImageServerImpl implements ImageServer {
 	apiKey: string;
 	readonly requests: RecordedRequest[] = [];
 	readonly stats: ImageServerStats = { inFlight: 0, maxInFlight: 0, generations: 0, edits: 0 };
+	/** Requests that broke OpenAI's published schemas (judge.ts), in arrival order; takeSchemaViolations() empties it. */
+	readonly schemaViolations: SchemaViolation[] = [];
 
 	private opts: ImageServerOptions;
 	private readonly server: http.Server;
@@ -192,6 +195,31 @@ export class ImageServerImpl implements ImageServer {
 		this.startTicker();
 	}
 
+	/** Returns the schema violations recorded so far and forgets them (a test that sends off-schema requests on purpose asserts them this way). */
+	takeSchemaViolations(): SchemaViolation[] {
+		return this.schemaViolations.splice(0);
+	}
+
+	/**
+	 * The outside judge (judge.ts) on an images request of the OpenAI shape (flavor openai, and
+	 * the Azure routes, which take the same bodies): records a violation and returns its
+	 * message, or undefined. Bodies that are not JSON / multipart are the server's own business.
+	 */
+	private judgeRequest(ctx: Ctx): string | undefined {
+		if ((this.opts.schemaCheck ?? 'enforce') === 'off' || ctx.bodyError) return undefined;
+		let schema: JudgedShape;
+		let body: unknown;
+		if (ctx.edit?.json) [schema, body] = ['EditImageBodyJsonParam', ctx.rec.body];
+		else if (ctx.edit?.form) [schema, body] = ['CreateImageEditRequest', multipartAsJson(typedFields(ctx.edit.form.fields), ctx.edit.form.files)];
+		else if (ctx.edit) return undefined;
+		else if (ctx.bodyText.trim() === '') return undefined;
+		else [schema, body] = ['CreateImageRequest', ctx.rec.body];
+		const errors = judge(schema, body);
+		if (!errors.length) return undefined;
+		this.schemaViolations.push({ schema, method: ctx.rec.method, path: ctx.rec.path, origin: ctx.rec.origin, ...(ctx.rec.batch ? { customId: ctx.rec.batch.customId } : {}), errors });
+		return `The request does not match OpenAI's published schema ${schema} (${SCHEMA_SOURCE}): ${errors.join('; ')}.`;
+	}
+
 	/** Every batch since the last reset(), in creation order (batches.ts ServerBatch: the API object, the line order, what is done). */
 	get batches(): readonly ServerBatch[] {
 		return this.batchEngine.all;
@@ -250,6 +278,7 @@ export class ImageServerImpl implements ImageServer {
 		this.scripts.length = 0;
 		this.attempts.clear();
 		this.window = [];
+		this.schemaViolations.length = 0;
 		this.stopTicker();
 		this.batchEngine.clear();
 		this.fileStore.clear();
@@ -761,6 +790,9 @@ export class ImageServerImpl implements ImageServer {
 		const promptOf = () => (body && typeof body === 'object' && typeof body.prompt === 'string' ? body.prompt : '');
 		const bodyModel = body && typeof body === 'object' && typeof body.model === 'string' ? body.model : undefined;
 
+		// 0. The outside judge: OpenAI's published schema (recorded now; answered at step 8).
+		const violation = flavor === 'openai' ? this.judgeRequest(ctx) : undefined;
+
 		// 1. One-off scripted answers come first (for requests from outside; batch lines take none).
 		const step = ctx.rec.origin === 'client' ? this.scripts.shift() : undefined;
 		if (step) {
@@ -935,6 +967,11 @@ export class ImageServerImpl implements ImageServer {
 			const v = this.validate(flavor, azure, body, model);
 			if (!v.ok) return this.send(ctx, withHints(v.answer));
 			r = v.req;
+		}
+
+		// The server's own rules passed: a schema violation is the answer (schemaCheck 'enforce').
+		if (violation && (this.opts.schemaCheck ?? 'enforce') === 'enforce') {
+			return this.send(ctx, withHints(this.openaiErr(400, { message: violation, type: 'invalid_request_error', param: null, code: 'schema_violation' })));
 		}
 
 		// 9. Model time.

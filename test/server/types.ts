@@ -1,9 +1,11 @@
 /** Public types of the OpenAI-compatible image test server (see index.ts for the overview). */
 import type { BatchTiming, ServerBatch } from './batches';
 import type { StoredApiFile } from './files';
+import type { SchemaViolation } from './judge';
 
 export type { StoredApiFile } from './files';
 export type { BatchTiming, ServerBatch } from './batches';
+export type { SchemaViolation } from './judge';
 
 export type ImageMode = 'solid' | 'noise';
 export type Flavor = 'openai' | 'localai' | 'vllm';
@@ -56,6 +58,13 @@ export interface ImageServerOptions {
 	 * (deterministic progress for a client that polls, whatever the real time). Default: off.
 	 */
 	batchStepPerPoll?: number;
+	/**
+	 * The outside judge (judge.ts): each images request (OpenAI shape) is checked against OpenAI's
+	 * published schemas. 'enforce' (default): a violation is recorded (`schemaViolations`) and,
+	 * when the server's own rules pass, answered 400 code `schema_violation`; 'record': recorded
+	 * only; 'off': not checked.
+	 */
+	schemaCheck?: 'enforce' | 'record' | 'off';
 }
 
 export interface RecordedRequest {
@@ -135,6 +144,10 @@ export interface ImageServer {
 	readStoredFile(id: string): Promise<Buffer>;
 	/** Stores a file as POST /v1/files would (no request recorded, no checks); returns its record. */
 	addStoredFile(data: Buffer | string, filename: string, purpose: string): Promise<StoredApiFile>;
+	/** Requests that broke OpenAI's published schemas (judge.ts), in arrival order; cleared by reset() and takeSchemaViolations(). */
+	readonly schemaViolations: readonly SchemaViolation[];
+	/** Returns the schema violations recorded so far and forgets them (the jest harness fails a test that leaves any). */
+	takeSchemaViolations(): SchemaViolation[];
 	/** Every batch since the last reset(), in creation order: the API object, the lines' run order (= output order), what is done. */
 	readonly batches: readonly ServerBatch[];
 	/** Moves the Files/Batch clock forward by `ms` (any clock mode), then runs every batch step due; resolves when done. */
