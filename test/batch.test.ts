@@ -252,7 +252,7 @@ describe('Wait for Results on: a batch from start to end', () => {
 			[['gpt-image-2', 'gpt-image-2'], ['item-0-0', 'item-2-0']],
 			[['gpt-image-2.5-flare', 'gpt-image-2.5-flare'], ['item-1-0', 'item-3-0']],
 		]);
-		expect(server.batches.map((batch) => batch.object.metadata?.n8n_part)).toEqual(['1 of 2', '2 of 2']);
+		expect(server.batches.map((batch) => (batch.object.metadata as Record<string, string> | null)?.n8n_part)).toEqual(['1 of 2', '2 of 2']);
 		expect(run.result.map((item) => [item.json.prompt, item.json.model, item.json.batchId, item.pairedItem])).toEqual([
 			['a', 'gpt-image-2', server.batches[0].id, { item: 0 }],
 			['b', 'gpt-image-2.5-flare', server.batches[1].id, { item: 1 }],
@@ -483,7 +483,7 @@ describe('the 50,000-line limit in a real run', () => {
 		const rows = Array.from({ length: 50_001 }, (_, i) => ({ prompt: `p${i}` }));
 		const run = await runCreateImage(server, rows, { parameters: { ...BATCH, batchWait: false } });
 		expect(run.status).toBe('success');
-		expect(server.batches.map((batch) => [batch.object.status, batch.object.metadata?.n8n_part])).toEqual([
+		expect(server.batches.map((batch) => [batch.object.status, (batch.object.metadata as Record<string, string> | null)?.n8n_part])).toEqual([
 			['validating', '1 of 2'],
 			['validating', '2 of 2'],
 		]);
