@@ -213,7 +213,12 @@ describe('Wait for Results on: a batch from start to end', () => {
 		const batchId = server.batches[0].id;
 		expect(run.error?.message).toMatch(/moderation|safety/i);
 		expect(run.error?.description).toContain(`Image Batch › Get Results with batch ID ${batchId}`);
-		expect(files('batch_output').map((file) => file.deleted)).toEqual([false]);
+		// Nothing deleted: Image Batch › Get Results reads the input and output files again.
+		expect(files().map((file) => [file.origin, file.deleted])).toEqual([
+			['upload', false],
+			['batch_output', false],
+			['batch_error', false],
+		]);
 	});
 
 	test('a split n becomes several lines, and their images one item\'s images, numbered in order', async () => {

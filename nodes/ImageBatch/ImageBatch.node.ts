@@ -1,4 +1,5 @@
 import {
+	NodeApiError,
 	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
@@ -47,7 +48,17 @@ async function targetsOf(api: BatchApi, batch: BatchObject): Promise<{ targets: 
 	const metadata = batch.metadata ?? {};
 	const targets = new Map<string, LineTarget>();
 	const order: string[] = [];
-	const stream = await api.fileContent(batch.input_file_id);
+	let stream;
+	try {
+		stream = await api.fileContent(batch.input_file_id);
+	} catch (error) {
+		const gone = error instanceof NodeApiError && error.httpCode === '404';
+		if (!gone) throw asNodeError(api.node, error);
+		throw new NodeOperationError(
+			api.node,
+			`The input file ${batch.input_file_id} of batch ${batch.id} is gone (Delete Files removes it once Create Image or Edit Image has delivered the results): its lines can no longer be matched to items`,
+		);
+	}
 	try {
 		for await (const line of jsonLines(stream)) {
 			const customId = String(line.custom_id ?? '');

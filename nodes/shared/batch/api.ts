@@ -56,6 +56,11 @@ export class BatchApi {
 		this.baseUrl = endpoint.apiBaseUrl ?? '';
 	}
 
+	/** The node, for errors made outside the client. */
+	get node() {
+		return this.ctx.getNode();
+	}
+
 	/** A client for one execution: `timeout` in ms per call, `maxRetries` per call, calls stopped by `signal`. */
 	static create(ctx: IExecuteFunctions, endpoint: Endpoint, options: { timeout: number; maxRetries: number; signal?: AbortSignal }): BatchApi {
 		const limiter = new AdaptiveLimiter(4, options.signal);

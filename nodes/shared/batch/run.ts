@@ -9,7 +9,7 @@
  */
 import { createHash } from 'crypto';
 
-import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type INode, type INodeExecutionData } from 'n8n-workflow';
 
 import { now } from '../clock';
 import { errorItem } from '../errorItem';
@@ -464,8 +464,7 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 	}
 	const failure = firstError();
 	if (!continueOnFail && failure) {
-		// The results stay with the provider, to be picked up again.
-		if (settings.deleteFiles) await cleanUp(uploaded);
+		// The results stay with the provider, to be picked up again: nothing is deleted (Get Results reads the input file too).
 		failure.description = `${failure.description ?? ''} The batch results stay with the provider: Image Batch › Get Results with batch ID ${running.map((run) => run.batch.id).join(', ')}`.trim();
 		throw failure;
 	}
@@ -477,8 +476,9 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 }
 
 /** An error as the node throws it: a NodeApiError or NodeOperationError as it is, anything else wrapped. */
-export function asNodeError(ctx: IExecuteFunctions, error: unknown): NodeApiError | NodeOperationError {
-	return error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(ctx.getNode(), error as Error);
+export function asNodeError(ctx: IExecuteFunctions | INode, error: unknown): NodeApiError | NodeOperationError {
+	const node = 'getNode' in ctx ? ctx.getNode() : ctx;
+	return error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(node, error as Error);
 }
 
 /**
