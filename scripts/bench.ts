@@ -15,6 +15,7 @@
  *   --max-retries N [10]                                             scenario 2 (~2 min)
  *   --overhead-items N [300]  --large-items N [40]                   scenario 3
  *   --images N [50]  --memory-concurrency C [10]  --memory-runs N [3] scenario 4 (median of N processes)
+ *   --batch-images N [300]  --batch-double 0|1 [1]                   scenario 5 (N lines of 1.5 MB; 1: also 2N)
  *   --only LIST   run only these scenarios (e.g. --only 1,4)
  *   --package DIR measure another build of the node, for A/B runs (a directory with package.json and dist/
  *                 whose node_modules resolve to this repository's, e.g. through a symlink)
@@ -25,6 +26,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 
+import type { BatchReadParams } from './bench/batch';
 import type { MemoryParams, OverheadParams, RateLimitParams, ThroughputParams } from './bench/scenarios';
 
 type Figures = Record<string, unknown>;
@@ -39,6 +41,8 @@ interface Options {
 	overhead: OverheadParams;
 	memory: MemoryParams;
 	memoryRuns: number;
+	batch: Pick<BatchReadParams, 'images'>;
+	batchDouble: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -52,7 +56,7 @@ function parseOptions(argv: string[]): Options {
 				'usage: npx tsx scripts/bench.ts [--quick] [--only 1,2,3,4] [--json FILE]\n' +
 					'  [--items N] [--latency MS] [--concurrency C] [--rate-items N] [--rate-latency MS] [--rate-limit PER_MIN]\n' +
 					'  [--error-rate F] [--seed N] [--max-retries N] [--overhead-items N] [--large-items N]\n' +
-					'  [--images N] [--memory-concurrency C] [--memory-runs N] [--package DIR]\n',
+					'  [--images N] [--memory-concurrency C] [--memory-runs N] [--batch-images N] [--batch-double 0|1] [--package DIR]\n',
 			);
 			process.exit(0);
 		} else if (arg.startsWith('--')) {
@@ -65,7 +69,7 @@ function parseOptions(argv: string[]): Options {
 	}
 	const known = [
 		'items', 'latency', 'concurrency', 'rate-items', 'rate-latency', 'rate-limit', 'error-rate', 'seed', 'max-retries',
-		'overhead-items', 'large-items', 'images', 'memory-concurrency', 'memory-runs', 'only', 'json', 'package',
+		'overhead-items', 'large-items', 'images', 'memory-concurrency', 'memory-runs', 'batch-images', 'batch-double', 'only', 'json', 'package',
 	];
 	for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}`);
 	const num = (name: string, normal: number, short: number): number => {
@@ -79,7 +83,7 @@ function parseOptions(argv: string[]): Options {
 	const concurrency = num('concurrency', 10, 10);
 	return {
 		quick,
-		only: new Set((flags.get('only') ?? '1,2,3,4').split(',').map(Number)),
+		only: new Set((flags.get('only') ?? '1,2,3,4,5').split(',').map(Number)),
 		json: flags.get('json'),
 		packageDir: flags.get('package') && resolve(flags.get('package')!),
 		throughput: { items: num('items', 100, 20), latencyMs, concurrency },
@@ -95,6 +99,8 @@ function parseOptions(argv: string[]): Options {
 		overhead: { items: num('overhead-items', 300, 100), largeItems: num('large-items', 40, 10) },
 		memory: { images: num('images', 50, 20), concurrency: num('memory-concurrency', 10, 10) },
 		memoryRuns: Math.max(1, num('memory-runs', 3, 1)),
+		batch: { images: Math.max(1, num('batch-images', 300, 30)) },
+		batchDouble: num('batch-double', 1, 1) !== 0,
 	};
 }
 
@@ -345,6 +351,91 @@ async function main(): Promise<void> {
 				`as base64 text in the item (${f2(r.storedMB / r.imageMB)} MB per MB; large strings made by Buffer.toString are "external" in Node); ` +
 				`"Buffers" = ArrayBuffers alive or not yet collected (answer bodies, decoded images); each answer is ${f2(r.answerMBPerImage)} MB of JSON. ` +
 				`After a full GC the process still holds ${f2((r.retainedHeapExtMB - r.baseHeapExtMB) / r.imageMB)} MB/MB (heap+external): the output. Run ${s(r.wallMs)}.`,
+		);
+	}
+
+	if (opts.only.has(5)) {
+		type Timing = { ms: number; cpuMs: number; gcMs: number; majorGcs: number };
+		type BatchRead = {
+			images: number; rounds: number; ok: number; inFilesystem: boolean; imageBytes: number; fileMB: number; generateMs: number;
+			node: Timing; unstored?: Timing; unstoredOk: number; readline?: Timing; readlineLines: number; transfer?: Timing; reader?: Timing;
+			readerImages: number; times: Record<string, Timing[]>;
+			baseRssMB: number; peakRssMB: number; baseHeapExtMB: number; peakHeapExtMB: number; retainedHeapExtMB: number;
+			atPeak: { heapUsed: number; arrayBuffers: number; otherExternal: number };
+		};
+		const sizes = opts.batchDouble ? [opts.batch.images, 2 * opts.batch.images] : [opts.batch.images];
+		const runs: BatchRead[] = [];
+		for (const [i, images] of sizes.entries()) {
+			progress(`5. batch output file: ${images} lines of ~1.5 MB (~${Math.round(images * 2)} MB of JSONL), filesystem binary mode`);
+			// Speeds with the file (3 rounds of each baseline); memory alone with the file twice its size.
+			const params: BatchReadParams = { images, rounds: i === 0 ? 3 : 0 };
+			runs.push((await runScenario('batchRead', params, ['--expose-gc'], opts.packageDir)) as BatchRead);
+		}
+		raw.batchRead = { runs };
+		/** MB of JSONL per second of wall time, and per second of CPU time (this process). */
+		const speed = (r: BatchRead, t: Timing) => `${f1(r.fileMB / (t.ms / 1000))} MB/s (${f1(r.fileMB / (t.cpuMs / 1000))} MB per CPU s)`;
+		/** Where the time went: wall, CPU, GC pauses. */
+		const spent = (t: Timing) => `${s(t.ms)} wall, ${s(t.cpuMs)} CPU, GC ${s(t.gcMs)} (${t.majorGcs} major)`;
+		/** How many times faster than readline: wall, CPU. */
+		const versus = (base: Timing, t: Timing) => `${f2(base.ms / t.ms)}× / ${f2(base.cpuMs / t.cpuMs)}×`;
+		for (const r of runs) {
+			const name = `5. batch output file: ${r.images} × ${f2(r.imageBytes / 2 ** 20)} MB images, ${f1(r.fileMB)} MB JSONL, filesystem binary mode`;
+			const growth = r.peakRssMB - r.baseRssMB;
+			const complete = r.ok === r.images && r.inFilesystem && (r.rounds === 0 || (r.unstoredOk === r.images && r.readerImages === r.images && r.readlineLines === r.images));
+			rows.push({
+				scenario: name,
+				figure: `peak RSS over baseline (${f1(r.baseRssMB)} MB) while the node path reads the file`,
+				measured: `${f1(growth)} MB (heap+external: peak ${f1(r.peakHeapExtMB - r.baseHeapExtMB)} MB, after a full GC ${f1(r.retainedHeapExtMB - r.baseHeapExtMB)} MB)`,
+				target: '< 150 MB',
+				result: verdict(growth < 150 && complete),
+			});
+			const { readline, reader, transfer, unstored } = r;
+			if (!readline || !reader || !transfer || !unstored) {
+				rows.push({ scenario: name, figure: "read speed, node path (n8n's helper, reader, images stored)", measured: `${speed(r, r.node)}: ${spent(r.node)}`, target: '—', result: 'info' });
+				continue;
+			}
+			rows.push({
+				scenario: name,
+				figure: `read speed, node path (n8n's helper, reader, images stored) vs node:readline over the same file, ${speed(r, readline)}: times as fast, wall / CPU`,
+				measured: `${speed(r, r.node)} = ${versus(readline, r.node)} (${spent(r.node)}); images not stored: ${speed(r, unstored)} = ${versus(readline, unstored)} (${spent(unstored)})`,
+				target: '—',
+				result: 'info',
+			});
+			rows.push({
+				scenario: name,
+				figure: `read speed, reader alone (images decoded, not stored) vs readline, wall / CPU; the bytes alone: ${speed(r, transfer)}`,
+				measured: `${speed(r, reader)} = ${versus(readline, reader)} (${spent(reader)}; readline ${spent(readline)})`,
+				target: '—',
+				result: 'info',
+			});
+		}
+		if (runs.length === 2) {
+			const [one, two] = runs.map((r) => r.peakRssMB - r.baseRssMB);
+			rows.push({
+				scenario: `5. batch output file: ${runs[1].images} vs ${runs[0].images} images`,
+				figure: 'peak RSS growth, twice the file vs the file',
+				measured: `${f1(two)} vs ${f1(one)} MB`,
+				target: '< 150 MB both',
+				result: verdict(one < 150 && two < 150),
+			});
+		}
+		const times = runs
+			.filter((r) => r.rounds > 0)
+			.map((r) => Object.entries(r.times).map(([k, v]) => `${k} ${v.map((t) => `${f2(t.ms / 1000)}/${f2(t.cpuMs / 1000)}`).join(', ')}`).join('; '))
+			.join('');
+		const at = runs.map((r) => `${f1(r.atPeak.heapUsed)} / ${f1(r.atPeak.arrayBuffers)} / ${f1(r.atPeak.otherExternal)}`).join('; ');
+		notes.push(
+			`5: the output file (one 1024x1024 noise PNG per line, custom_ids shuffled) is written once per process to a temp folder (${runs.map((r) => s(r.generateMs)).join(', ')}) ` +
+				`and served over loopback by a child process as GET /v1/files/{id}/content. Node path = a bench node in n8n's engine: n8n's HTTP helper (encoding: 'stream'), ` +
+				`the built reader (dist/nodes/shared/batch/outputFile.js), then the node's own imagesFromAnswer and imageItems (prepareBinaryData), n8n's binary data mode ` +
+				`"filesystem" (images written to disk, ids in the items): the reading part of Create Image's batch mode, not the batch's upload, creation and polling. ` +
+				`Baseline after a warm-up of 8 lines and two full GCs (--expose-gc); peak RSS as in 4 (5 ms samples and the kernel's high-water mark); "after a full GC": ` +
+				`what the process still holds, output items (binary ids, metadata) included. At the peak, V8 heap / ArrayBuffers / other external over baseline: ${at} MB. ` +
+				`Speeds: MB (2^20 bytes) of JSONL per second of wall time, and per second of this process's CPU time (all threads, GC included; the file server's ` +
+				`CPU is not in it; CPU figures hold better on a loaded machine). The node path's from the run measured for memory; "images not stored": the node path ` +
+				`again without imageItems. readline = node:readline over a node:http GET (each line as a string, nothing parsed); reader alone = readBatchOutput ` +
+				`over a node:http GET, images decoded, not stored; bytes alone = the GET's chunks counted; medians of 3 interleaved reads, after the node path ` +
+				`(s wall/CPU: ${times}).`,
 		);
 	}
 

@@ -15,18 +15,7 @@ import {
 	type BatchOutputLine,
 } from '../nodes/shared/batch/outputFile';
 import { imageFromValue } from '../nodes/shared/transport/answer';
-
-/** A deterministic random number generator (mulberry32), so that a failing cut can be replayed. */
-function random(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+import { mulberry32 as random } from './server/random';
 
 /** The file cut into chunks of the given sizes (the last one takes the rest). */
 function cut(file: Buffer, sizes: () => number): Buffer[] {

@@ -16,7 +16,7 @@ import { startChildServer, type ChildServer, type ServedRequest } from './server
 const GENERATION = '/v1/images/generations';
 
 /** The node under test: this repository's dist/, or another build (bench.ts --package DIR, for A/B runs). */
-const nodeTypes = loadPackageNodeTypes(process.env.BENCH_PACKAGE_DIR ? { packageDir: process.env.BENCH_PACKAGE_DIR } : {});
+export const nodeTypes = loadPackageNodeTypes(process.env.BENCH_PACKAGE_DIR ? { packageDir: process.env.BENCH_PACKAGE_DIR } : {});
 
 interface NodeRun {
 	run: RunResult;
@@ -54,7 +54,7 @@ async function runNode(
 
 const generations = (log: ServedRequest[]) => log.filter((r) => r.method === 'POST' && r.path === GENERATION);
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ------------------------------------------------------------------ 1. parallel throughput
 
@@ -391,13 +391,57 @@ export interface MemoryParams {
 	binaryDataMode?: 'default' | 'filesystem';
 }
 
-const MB = 1024 * 1024;
+export const MB = 1024 * 1024;
 
-function gcNow(): void {
+export function gcNow(): void {
 	const gc = (globalThis as { gc?: () => void }).gc;
 	if (!gc) throw new Error('run the memory scenario with node --expose-gc');
 	gc();
 	gc();
+}
+
+/** What memorySampler saw, in bytes. */
+export interface MemoryPeak {
+	/** The highest RSS: sampled, or the kernel's high-water mark when that rose meanwhile. */
+	peakRss: number;
+	sampledPeakRss: number;
+	peakHeapExt: number;
+	/** MB over the baseline held at the sample with the highest RSS. */
+	atPeak: { heapUsed: number; arrayBuffers: number; otherExternal: number };
+}
+
+/**
+ * Samples process.memoryUsage() every 5 ms from now until stop(), against `base` (taken after a
+ * warm-up and full GCs): the peaks, and what was held at the highest RSS.
+ */
+export function memorySampler(base: NodeJS.MemoryUsage): { stop(): MemoryPeak } {
+	const maxRssBefore = process.resourceUsage().maxRSS * 1024;
+	let peakRss = base.rss;
+	let peakHeapExt = base.heapUsed + base.external;
+	let atPeak = { heapUsed: 0, arrayBuffers: 0, otherExternal: 0 };
+	const sample = () => {
+		const m = process.memoryUsage();
+		if (m.rss > peakRss) {
+			atPeak = {
+				heapUsed: (m.heapUsed - base.heapUsed) / MB,
+				arrayBuffers: (m.arrayBuffers - base.arrayBuffers) / MB,
+				otherExternal: (m.external - m.arrayBuffers - (base.external - base.arrayBuffers)) / MB,
+			};
+		}
+		peakRss = Math.max(peakRss, m.rss);
+		peakHeapExt = Math.max(peakHeapExt, m.heapUsed + m.external);
+	};
+	const timer = setInterval(sample, 5);
+	return {
+		stop: () => {
+			clearInterval(timer);
+			sample();
+			const sampledPeakRss = peakRss;
+			// The kernel's high-water mark catches spikes between samples (if above what came before).
+			const maxRss = process.resourceUsage().maxRSS * 1024;
+			return { peakRss: maxRss > maxRssBefore ? Math.max(peakRss, maxRss) : peakRss, sampledPeakRss, peakHeapExt, atPeak };
+		},
+	};
 }
 
 export async function memory(p: MemoryParams): Promise<IDataObject> {
@@ -413,33 +457,9 @@ export async function memory(p: MemoryParams): Promise<IDataObject> {
 		gcNow();
 		const base = process.memoryUsage();
 		const baseHeapExt = base.heapUsed + base.external;
-		const maxRssBefore = process.resourceUsage().maxRSS * 1024;
-
-		let peakRss = base.rss;
-		let peakHeapExt = baseHeapExt;
-		// What the process held at the sample with the highest RSS (over the baseline).
-		let atPeak = { heapUsed: 0, arrayBuffers: 0, otherExternal: 0 };
-		const sampler = setInterval(() => {
-			const m = process.memoryUsage();
-			if (m.rss > peakRss) {
-				atPeak = {
-					heapUsed: (m.heapUsed - base.heapUsed) / MB,
-					arrayBuffers: (m.arrayBuffers - base.arrayBuffers) / MB,
-					otherExternal: (m.external - m.arrayBuffers - (base.external - base.arrayBuffers)) / MB,
-				};
-			}
-			peakRss = Math.max(peakRss, m.rss);
-			peakHeapExt = Math.max(peakHeapExt, m.heapUsed + m.external);
-		}, 5);
+		const sampler = memorySampler(base);
 		const run = await runNode(server, p.images, { options: { concurrency: p.concurrency } }, 'bench', p.binaryDataMode);
-		clearInterval(sampler);
-		const end = process.memoryUsage();
-		peakRss = Math.max(peakRss, end.rss);
-		peakHeapExt = Math.max(peakHeapExt, end.heapUsed + end.external);
-		const sampledPeakRss = peakRss;
-		// The kernel's high-water mark catches spikes between samples (if above the warm-up's).
-		const maxRss = process.resourceUsage().maxRSS * 1024;
-		if (maxRss > maxRssBefore) peakRss = Math.max(peakRss, maxRss);
+		const { peakRss, peakHeapExt, sampledPeakRss, atPeak } = sampler.stop();
 
 		// What the output itself holds (items still referenced), after a full GC.
 		gcNow();

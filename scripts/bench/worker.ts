@@ -2,7 +2,10 @@
  * One benchmark scenario in a fresh process (forked by scripts/bench.ts): argv[2] is the
  * scenario's name, argv[3] its parameters as JSON; the figures go back over IPC.
  */
-import * as scenarios from './scenarios';
+import * as batchScenarios from './batch';
+import * as allScenarios from './scenarios';
+
+const scenarios = { ...allScenarios, ...batchScenarios };
 
 type Scenario = (params: never) => Promise<unknown>;
 

@@ -252,7 +252,7 @@ function malformed(lineNumber: number, start: Buffer, code: string, what: string
 const CUSTOM_ID = /[{,]\s*"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
 
 /** The custom_id that a line's start names, if any; undefined when none can be read. */
-export function customIdFrom(start: Buffer): string | undefined {
+function customIdFrom(start: Buffer): string | undefined {
 	const match = CUSTOM_ID.exec(start.subarray(0, HEAD_BYTES).toString('utf8'));
 	if (!match) return undefined;
 	try {
