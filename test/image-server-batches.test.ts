@@ -7,6 +7,7 @@ import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
 import { MAX_BATCH_FILE_BYTES, validateBatchInput } from './server/batches';
+import { apiError } from './helpers/openai-client';
 
 let server: ImageServer;
 let client: OpenAI;
@@ -49,16 +50,6 @@ async function linesOf(fileId: string | null | undefined): Promise<OutputLine[]>
 		.split('\n')
 		.filter(Boolean)
 		.map((line) => JSON.parse(line) as OutputLine);
-}
-
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof OpenAI.APIError) return error;
-		throw error;
-	}
-	throw new Error('expected an APIError');
 }
 
 describe('a batch from validating to completed', () => {

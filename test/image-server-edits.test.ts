@@ -7,6 +7,7 @@ import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
+import { apiError, centre, solid } from './helpers/openai-client';
 
 let server: ImageServer;
 let client: OpenAI;
@@ -16,25 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 beforeEach(() => server.reset());
-
-const solid = (width: number, height: number, colour: { r: number; g: number; b: number }, alpha = false) =>
-	sharp({ create: { width, height, channels: alpha ? 4 : 3, background: alpha ? { ...colour, alpha: 0.5 } : colour } }).png().toBuffer();
-
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof OpenAI.APIError) return error;
-		throw error;
-	}
-	throw new Error('expected an APIError');
-}
-
-async function centre(data: Buffer): Promise<number[]> {
-	const { data: pixels, info } = await sharp(data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-	const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-	return [pixels[at], pixels[at + 1], pixels[at + 2]];
-}
 
 describe('openai SDK conformance', () => {
 	test('one image: the first input recoloured (negated) at the requested size, with usage', async () => {

@@ -9,6 +9,7 @@ import OpenAI, { toFile } from 'openai';
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
+import { apiError, centre, solid } from './helpers/openai-client';
 
 let server: ImageServer;
 let client: OpenAI;
@@ -17,9 +18,6 @@ let photos: http.Server;
 let photosUrl = '';
 const photoRequests: Array<{ path: string; authorization?: string }> = [];
 const photoBytes = new Map<string, Buffer>();
-
-const solid = (width: number, height: number, colour: { r: number; g: number; b: number }, alpha = false) =>
-	sharp({ create: { width, height, channels: alpha ? 4 : 3, background: alpha ? { ...colour, alpha: 0.5 } : colour } }).png().toBuffer();
 
 beforeAll(async () => {
 	server = await startImageServer();
@@ -47,22 +45,6 @@ beforeEach(() => {
 	server.reset();
 	photoRequests.length = 0;
 });
-
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof OpenAI.APIError) return error;
-		throw error;
-	}
-	throw new Error('expected an APIError');
-}
-
-async function centre(data: Buffer): Promise<number[]> {
-	const { data: pixels, info } = await sharp(data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-	const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-	return [pixels[at], pixels[at + 1], pixels[at + 2]];
-}
 
 describe('Files API through the openai SDK', () => {
 	test('upload, retrieve, list, content, delete; the test sees what was uploaded and deleted', async () => {

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { parseDirectives, planDirectives, startImageServer, type ImageServer } from './server';
 import { getImage } from './server/images';
 import { checkFlexibleSize } from './server/models';
+import { apiError } from './helpers/openai-client';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -16,16 +17,6 @@ function pngSize(buf: Buffer): { width: number; height: number } {
 	expect(buf.subarray(0, 8).equals(PNG_MAGIC)).toBe(true);
 	expect(buf.toString('latin1', 12, 16)).toBe('IHDR');
 	return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
-}
-
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-	try {
-		await p;
-	} catch (e) {
-		if (e instanceof OpenAI.APIError) return e;
-		throw e;
-	}
-	throw new Error('expected an APIError');
 }
 
 let server: ImageServer;

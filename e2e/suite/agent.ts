@@ -303,6 +303,13 @@ export async function runAgentSuite({ ready, name, limiter, log }: HostSuiteInpu
 			assert.equal(output, `Here is your image: ![${String(edited.fileName)}](${String(edited.link)})`);
 		});
 
+		await checks.check("every images request matched OpenAI's published schemas (the image server's judge, test/server/judge.ts)", async () => {
+			const { images } = await setup;
+			await Promise.allSettled(Object.values(runs));
+			const found = images.takeSchemaViolations().map((v) => `${v.method} ${v.path} (${v.schema}): ${v.errors.join('; ')}`);
+			assert.deepEqual(found, []);
+		});
+
 		await checks.check('the API key appears nowhere in stdout, stderr or run data', async () => {
 			const { images } = await setup;
 			for (const [key, result] of await Promise.all(Object.entries(runs).map(async ([k, run]) => [k, await run] as const))) {

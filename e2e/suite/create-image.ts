@@ -457,6 +457,13 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 		// After every workflow above has run: it changes the server's image mode and batch timing.
 		await runBatchChecks({ checks, context, succeeded, paired, credential: { id: CREDENTIAL.id, name: CREDENTIAL.name } });
 
+		await checks.check("every images request matched OpenAI's published schemas (the image server's judge, test/server/judge.ts)", async () => {
+			const { images } = await context();
+			await Promise.allSettled(Object.values(runs));
+			const found = images.takeSchemaViolations().map((v) => `${v.method} ${v.path} (${v.schema}): ${v.errors.join('; ')}`);
+			assert.deepEqual(found, []);
+		});
+
 		await checks.check('the API key appears nowhere in stdout, stderr or run data', async () => {
 			const { images } = await context();
 			const all = await Promise.all(Object.values(runs));

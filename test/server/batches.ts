@@ -25,6 +25,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { ServerClock } from './clock';
+import { mulberry32 } from './random';
 import type { FileStore, FileWriter, StoredApiFile } from './files';
 import type { ApiErrorBody } from './models';
 
@@ -103,17 +104,6 @@ const refuse = (message: string, param: string | null, code: string | null = 'in
 	status,
 	error: { message, type: 'invalid_request_error', param, code },
 });
-
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /** `"usage": {...}` of an Images answer's JSON text, found from its end (the b64 data is not parsed). */
 function usageOf(json: string): { input_tokens?: number; output_tokens?: number; total_tokens?: number } | undefined {

@@ -24,7 +24,8 @@ import { editedImage, formatOf, typedFields, validateEdit, type ValidatedEdit } 
 import { FileStore, MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, fileObject, type StoredApiFile } from './files';
 import { FETCHER_AGENT, jsonParam, resolveJsonEdit, type ImageFetch } from './jsonEdits';
 import { ServerClock } from './clock';
-import { SCHEMA_SOURCE, judge, multipartAsJson, type JudgedShape, type SchemaViolation } from './judge';
+import { mulberry32 } from './random';
+import { SCHEMA_SOURCE, judge, multipartAsJson, validators, type JudgedShape, type SchemaViolation } from './judge';
 import { BatchEngine, DEFAULT_BATCH_TIMING, type BatchLine, type LineAnswer, type ServerBatch } from './batches';
 import { getImage, type EncodedImage } from './images';
 import { multipartBoundary, parseMultipart, type ParsedForm } from './multipart';
@@ -85,17 +86,6 @@ function fieldsOf(form: ParsedForm): Record<string, string | string[]> {
 /** The text fields of a form by name (the last value of a repeated name). */
 const typedFieldsOf = (form: ParsedForm): Record<string, string> => Object.fromEntries(form.fields);
 const extensionOf = (img: EncodedImage) => (img.format === 'jpeg' ? 'jpg' : img.format);
-
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /** OpenAI's duration style: "20ms", "1.5s", "6m0s". */
 export function formatDuration(ms: number): string {
@@ -174,6 +164,7 @@ export class ImageServerImpl implements ImageServer {
 	}
 
 	async listen(): Promise<void> {
+		if ((this.opts.schemaCheck ?? 'enforce') !== 'off') validators();
 		await new Promise<void>((resolve, reject) => {
 			this.server.once('error', reject);
 			this.server.listen(this.opts.port ?? 0, '127.0.0.1', () => {

@@ -109,9 +109,9 @@ export interface ImageServerStats {
 	/** Generation requests and file downloads currently being answered. */
 	inFlight: number;
 	maxInFlight: number;
-	/** Generation requests received (every one, whatever the answer). */
+	/** Generation requests received (every one, whatever the answer; batch lines too: their requests have origin 'batch'). */
 	generations: number;
-	/** Edit requests received (every one, whatever the answer). */
+	/** Edit requests received (every one, whatever the answer; batch lines too). */
 	edits: number;
 }
 
