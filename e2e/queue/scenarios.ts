@@ -433,7 +433,7 @@ export async function batchOnWorker(cluster: QueueCluster, log: Log): Promise<vo
 			assert.equal(pngSize((await cluster.api.binary(file.id)).bytes).width > 0, true);
 		}
 		assert.equal(generations(scenario.server).filter((request) => request.origin === 'client').length, 0, 'no direct generation request');
-		log(`  execution ${execution.id} on ${describeWorkers(workersOf(cluster, [execution]))}; batch ${batch.id} run in the order ${batch.order.join(', ')}; ${((Date.now() - started) / 1000).toFixed(1)} s from the webhook call`);
+		log(`  execution ${execution.id} on ${workersOf(cluster, [execution]).get(execution.id)}; batch ${batch.id} run in the order ${batch.order.join(', ')}; ${((Date.now() - started) / 1000).toFixed(1)} s from the webhook call`);
 	} finally {
 		await scenario.server.close();
 	}
