@@ -2,9 +2,13 @@
  * The settings panel: which options n8n's display rules show for each model (the same
  * NodeHelpers.displayParameter the editor uses), and the parameter names saved in workflows.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { NodeHelpers, type INodeParameters, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 
 import { CreateImage } from '../nodes/CreateImage/CreateImage.node';
+import { ImageBatch } from '../nodes/ImageBatch/ImageBatch.node';
 
 const description: INodeTypeDescription = new CreateImage().description;
 const optionsCollection = description.properties.find((p) => p.name === 'options')!;
@@ -124,7 +128,19 @@ test('the public interface: node type, outputs, parameters and options keep thei
 		{ type: 'main', displayName: 'Result' },
 		{ type: 'main', displayName: 'Configuration' },
 	]);
-	expect(description.properties.map((p) => p.name)).toEqual(['authentication', 'model', 'prompt', 'resultFormat', 'options', 'imageLinkForAgent', 'imageLinkMinutes']);
+	expect(description.properties.map((p) => p.name)).toEqual([
+		'authentication',
+		'model',
+		'prompt',
+		'resultFormat',
+		'requestMode',
+		'batchWait',
+		'batchMaxWaitHours',
+		'batchDeleteFiles',
+		'options',
+		'imageLinkForAgent',
+		'imageLinkMinutes',
+	]);
 	expect(options.map((o) => o.name)).toEqual(
 		expect.arrayContaining(['n', 'size', 'quality', 'style', 'background', 'outputFormat', 'outputCompression', 'moderation', 'responseFormat', 'user', 'binaryPropertyName', 'fileName', 'extraBody', 'timeout', 'concurrency', 'maxRetries', 'retryOnUnknownOutcome', 'stream', 'partialImages', 'complexity', 'safetyIdentifier', 'frameCount', 'frameDurationMs', 'svgModel', 'svgReasoningEffort', 'prices']),
 	);
@@ -135,4 +151,21 @@ test('the public interface: node type, outputs, parameters and options keep thei
 		expect.objectContaining({ value: 'images' }),
 		expect.objectContaining({ name: 'Raw Response', value: 'rawResponse' }),
 	]);
+	// Request Mode and the batch settings (issue 17): names, values and defaults as the issue gives them.
+	const byName = (name: string) => description.properties.find((p) => p.name === name)!;
+	expect(byName('requestMode')).toMatchObject({ displayName: 'Request Mode', default: 'direct' });
+	expect(byName('requestMode').options).toEqual([
+		expect.objectContaining({ name: 'Direct', value: 'direct' }),
+		expect.objectContaining({ name: 'Batch', value: 'batch', description: expect.stringMatching(/^Batch API: half price, results within 24 h/) }),
+	]);
+	expect([byName('batchWait').default, byName('batchMaxWaitHours').default, byName('batchDeleteFiles').default]).toEqual([true, 25, true]);
+});
+
+test('the Image Batch node: its type, operations and Batch ID keep their names', () => {
+	const imageBatch = new ImageBatch().description;
+	expect(imageBatch.name).toBe('imageBatch');
+	expect(imageBatch.displayName).toBe('Image Batch');
+	expect(imageBatch.properties.find((p) => p.name === 'operation')!.options!.map((o) => (o as { value: string }).value)).toEqual(['getResults', 'cancel', 'list']);
+	expect(imageBatch.properties.find((p) => p.name === 'batchId')).toMatchObject({ default: '={{ $json.batchId }}' });
+	expect(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).n8n.nodes).toContain('dist/nodes/ImageBatch/ImageBatch.node.js');
 });

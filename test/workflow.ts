@@ -16,6 +16,8 @@ export interface CreateImageSettings {
 	options?: IDataObject;
 	authentication?: 'openAiImagesApi' | 'azureOpenAiImagesApi';
 	onError?: INode['onError'];
+	/** Further top-level parameters, e.g. { requestMode: 'batch', batchWait: false }. */
+	parameters?: IDataObject;
 }
 
 export function createImageNode(settings: CreateImageSettings = {}): RunOptions['nodes'][number] {
@@ -29,6 +31,7 @@ export function createImageNode(settings: CreateImageSettings = {}): RunOptions[
 			prompt: settings.prompt ?? '={{ $json.prompt }}',
 			resultFormat: settings.resultFormat ?? 'images',
 			options: (settings.options ?? {}) as INodeParameters,
+			...((settings.parameters ?? {}) as INodeParameters),
 		},
 		credentials: {
 			openAiImagesApi: { id: '1', name: 'Image server' },

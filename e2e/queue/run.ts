@@ -16,7 +16,7 @@ import { exitOnSignals, onShutdown, shutdown } from '../../scripts/lib/processes
 import { QueueCluster } from '../lib/queue';
 import { findRedisServer } from '../lib/services';
 import { Checks } from '../suite/runner';
-import { burst, createThenEdit, sharedRateLimit, stopInFlight, workerWithoutPackage } from './scenarios';
+import { burst, createThenEdit, batchOnWorker, sharedRateLimit, stopInFlight, workerWithoutPackage } from './scenarios';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -25,6 +25,7 @@ const SCENARIOS = [
 	['2. 60 requests/min with 10 % 5xx shared by 2 workers, 4 executions x 30 items: >= 90 % of the limit used, 0 items lost, no execution failed', sharedRateLimit],
 	['3. an execution stopped through the API with requests in flight: they are aborted, none starts after the stop, it ends cancelled', stopInFlight],
 	['4. Create Image -> Edit Image on the workers: the created files read from the database, sent as multipart, the edited files stored there', createThenEdit],
+	['4b. Request Mode › Batch on a worker: one batch uploaded, polled and read there, 6 images in input order in the database', batchOnWorker],
 	['5. a worker without the package: the execution fails with "Unrecognized node type"', workerWithoutPackage],
 ] as const;
 

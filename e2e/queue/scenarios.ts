@@ -35,6 +35,7 @@ async function setUp(
 	server: ImageServerOptions,
 	nodeOptions: Record<string, unknown>,
 	edit = false,
+	parameters: Record<string, unknown> = {},
 ): Promise<Scenario> {
 	const imageServer = await startImageServer(server);
 	try {
@@ -44,7 +45,7 @@ async function setUp(
 			data: { apiKey: imageServer.apiKey, baseUrl: imageServer.baseUrl, organizationId: '', projectId: '' },
 		});
 		const webhookPath = `${name}-${randomUUID()}`;
-		const workflow = webhookWorkflow(name, webhookPath, credentialId, nodeOptions);
+		const workflow = webhookWorkflow(name, webhookPath, credentialId, nodeOptions, parameters);
 		if (edit) addEditImage(workflow, credentialId, name);
 		const workflowId = await cluster.api.createAndPublish(workflow);
 		return { server: imageServer, workflowId, webhookPath };
@@ -54,7 +55,7 @@ async function setUp(
 	}
 }
 
-function webhookWorkflow(name: string, path: string, credentialId: string, nodeOptions: Record<string, unknown>): Record<string, unknown> {
+function webhookWorkflow(name: string, path: string, credentialId: string, nodeOptions: Record<string, unknown>, parameters: Record<string, unknown> = {}): Record<string, unknown> {
 	return {
 		name: `Queue suite: ${name}`,
 		nodes: [
@@ -85,6 +86,7 @@ function webhookWorkflow(name: string, path: string, credentialId: string, nodeO
 					model: { __rl: true, mode: 'id', value: 'gpt-image-2' },
 					prompt: '={{ $json.prompt }}',
 					options: { quality: 'low', size: '={{ $json.size }}', ...nodeOptions },
+					...parameters,
 				},
 				credentials: { openAiImagesApi: { id: credentialId, name: `Image server (${name})` } },
 			},
@@ -400,6 +402,38 @@ export async function createThenEdit(cluster: QueueCluster, log: Log): Promise<v
 			assert.ok(request.files![0].size > 0 && request.files![0].contentType === 'image/png', JSON.stringify(request.files));
 		}
 		log(`  executions by worker: ${describeWorkers(workersOf(cluster, executions))}; ${read} edited images read back from the database`);
+	} finally {
+		await scenario.server.close();
+	}
+}
+
+/**
+ * 4b. Request Mode › Batch on a worker: one webhook call of 6 items; the worker uploads the
+ * requests, creates one batch, polls it and reads its output file (the image server runs it on a
+ * real-time clock with short phases, in a shuffled order): 6 images in input order, stored in the
+ * database, no direct request.
+ */
+export async function batchOnWorker(cluster: QueueCluster, log: Log): Promise<void> {
+	const timing = { validatingMs: 500, perLineMs: 100, finalizingMs: 500, cancellingMs: 500 };
+	const scenario = await setUp(cluster, 'batch', { batchTiming: timing }, {}, false, { requestMode: 'batch' });
+	try {
+		const sent = calls('batch', 1, 6);
+		const started = Date.now();
+		await trigger(cluster, scenario, sent);
+		const [execution] = await finishedExecutions(cluster, scenario.workflowId, 1, 180_000);
+		assert.equal(execution.status, 'success', `execution ${execution.id}: ${execution.status} ${execution.data?.resultData.error?.message ?? ''}`);
+		const items = resultItems(execution);
+		const [batch] = scenario.server.batches;
+		assert.ok(batch, 'a batch on the image server');
+		assert.equal(batch.object.status, 'completed');
+		assert.deepEqual(items.map((item) => [item.json.prompt, item.json.customId, item.json.batchId]), sent[0].items.map((item, i) => [item.prompt, `item-${i}-0`, batch.id]));
+		for (const item of items) {
+			const file = item.binary?.data;
+			assert.ok(file?.id && /^database:/.test(file.id), `not stored in the database: ${JSON.stringify(file)}`);
+			assert.equal(pngSize((await cluster.api.binary(file.id)).bytes).width > 0, true);
+		}
+		assert.equal(generations(scenario.server).filter((request) => request.origin === 'client').length, 0, 'no direct generation request');
+		log(`  execution ${execution.id} on ${workersOf(cluster, [execution]).get(execution.id)}; batch ${batch.id} run in the order ${batch.order.join(', ')}; ${((Date.now() - started) / 1000).toFixed(1)} s from the webhook call`);
 	} finally {
 		await scenario.server.close();
 	}

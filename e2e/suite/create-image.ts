@@ -12,6 +12,7 @@ import { QUOTA_MESSAGE } from '../../test/server/errors';
 import { startImageServer, type ImageServer } from '../../test/server';
 import type { HostInfo } from '../lib/hosts';
 import { N8nInstance, nodeOutput, type ExecuteResult, type N8nItem, type N8nRun } from '../lib/n8n';
+import { runBatchChecks } from './batch';
 import { hostPhotos, runEditChecks, withPhotoUrls } from './edit-image';
 import { Checks, seconds, type Limiter, type Log } from './runner';
 
@@ -537,6 +538,9 @@ export async function runHostSuite({ ready, name, limiter, log }: HostSuiteInput
 			assert.equal(total.json.sum_estimatedCost_usd, costs.reduce((sum, usd) => sum + usd, 0), `Run Cost: ${JSON.stringify(total.json)}`);
 			say(`cost of the run (3 requests, 6 images): $${costs.reduce((sum, usd) => sum + usd, 0).toFixed(6)} (${costs.join(' + ')})`);
 		});
+
+		// After every workflow above has run: it changes the server's image mode and batch timing.
+		await runBatchChecks({ checks, context, succeeded, paired, credential: { id: CREDENTIAL.id, name: CREDENTIAL.name } });
 
 		await checks.check("every images request matched OpenAI's published schemas (the image server's judge, test/server/judge.ts)", async () => {
 			const { images } = await context();

@@ -7,6 +7,7 @@ import {
 	optionsCollection,
 	promptProperty,
 	resultFormatProperty,
+	batchProperties,
 } from '../shared/description';
 import { toolProperties } from '../shared/tool';
 
@@ -16,6 +17,7 @@ export const properties: INodeProperties[] = [
 	modelProperty,
 	promptProperty,
 	resultFormatProperty,
+	...batchProperties,
 	optionsCollection(imageOptions),
 	...toolProperties,
 ];

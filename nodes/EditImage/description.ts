@@ -8,6 +8,7 @@ import {
 	optionsCollection,
 	promptProperty,
 	resultFormatProperty,
+	batchProperties,
 } from '../shared/description';
 import { EDIT_LIMITS, MODEL_FAMILIES } from '../shared/models';
 import { toolProperties } from '../shared/tool';
@@ -164,6 +165,7 @@ export const properties: INodeProperties[] = [
 		displayOptions: { show: { imageSource: ['fileId'] } },
 	},
 	resultFormatProperty,
+	...batchProperties,
 	optionsCollection([...imageOptions.filter((option) => !NOT_FOR_EDITS.includes(option.name)), ...editOptions]),
 	...toolProperties,
 ];

@@ -180,4 +180,38 @@ export const edit: ImageOperation = {
 				new MultipartBody(formFields({ ...(inputs.inputFidelity && { input_fidelity: inputs.inputFidelity }), ...body }), files, body.stream === true),
 		);
 	},
+	/**
+	 * Batch mode: a batch line is JSON, so the edit takes the JSON edit shape (references.ts,
+	 * OpenAI's openapi spec `EditImageBodyJsonParam`). Image Source URL or File ID: `plan`'s
+	 * bodies as they are. Binary: the files are uploaded first (batch/run.ts, once per distinct
+	 * file) and referenced by their file ids. Markup has no field in that shape: refused with
+	 * ItemInputError.
+	 */
+	planBatch: async (ctx, itemIndex, config, family, endpoint) => {
+		if (readImageSource(ctx, itemIndex, 'binary') !== 'binary') {
+			const bodies = (await edit.plan(ctx, itemIndex, config, family, true, endpoint)) as IDataObject[];
+			return { files: [], bodies: () => bodies };
+		}
+		const inputs = readEditInputs(ctx, itemIndex);
+		checkEditInputs(ctx, itemIndex, config, family, inputs);
+		if (family?.binaryEditsOnly) {
+			throw inputError(ctx, itemIndex, 'Model', `${config.model} edits by multipart only, and a batch line is JSON; choose a GPT image model, or Request Mode › Direct`);
+		}
+		if (inputs.markup) {
+			throw inputError(ctx, itemIndex, 'Options › Markup', 'is not taken in Request Mode › Batch (the JSON edit shape a batch line uses has no markup field); remove it, or choose Request Mode › Direct');
+		}
+		const files = await readFiles(ctx, itemIndex, inputs);
+		const imageCount = inputs.images.length;
+		return {
+			files,
+			bodies: (fileIds) => {
+				const references: References = {
+					source: 'fileId',
+					images: fileIds.slice(0, imageCount).map((fileId) => ({ file_id: fileId })),
+					...(inputs.mask && { mask: { file_id: fileIds[imageCount] } }),
+				};
+				return planRequests(config, family, true).map((body) => referenceBody(body, references, inputs.inputFidelity));
+			},
+		};
+	},
 };

@@ -505,3 +505,52 @@ export function optionsCollection(entries: INodeProperties[]): INodeProperties {
 		options: [...entries].sort((a, b) => a.displayName.localeCompare(b.displayName)),
 	};
 }
+
+/**
+ * Request Mode and the batch settings (issue 17; node-wide, read from the first item): direct
+ * requests, or OpenAI's Batch API at half the price with results within 24 h (openai 7.59.0
+ * `BatchCreateParams.completion_window`).
+ */
+export const batchProperties: INodeProperties[] = [
+	{
+		displayName: 'Request Mode',
+		name: 'requestMode',
+		type: 'options',
+		options: [
+			{ name: 'Direct', value: 'direct', description: 'One request per image, answered now' },
+			{
+				name: 'Batch',
+				value: 'batch',
+				description: "Batch API: half price, results within 24 h (OpenAI's Files and Batch APIs; not Azure)",
+			},
+		],
+		default: 'direct',
+	},
+	{
+		displayName: 'Wait for Results',
+		name: 'batchWait',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether the node waits for the batches to finish (polling, seconds at first, then minutes) and outputs the images; off: one item per input item with its batch ID, to pick up later with Image Batch › Get Results',
+		displayOptions: { show: { requestMode: ['batch'] } },
+	},
+	{
+		displayName: 'Max Wait (Hours)',
+		name: 'batchMaxWaitHours',
+		type: 'number',
+		default: 25,
+		typeOptions: { minValue: 0.01, numberPrecision: 2 },
+		description: 'Past this wait the node outputs what Wait for Results off gives; the batches go on',
+		displayOptions: { show: { requestMode: ['batch'], batchWait: [true] } },
+	},
+	{
+		displayName: 'Delete Files',
+		name: 'batchDeleteFiles',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether the files the node uploaded (requests, edit inputs) and the output and error files, once read, are deleted from the provider',
+		displayOptions: { show: { requestMode: ['batch'] } },
+	},
+];

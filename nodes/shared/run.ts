@@ -15,7 +15,9 @@ import { resolveEndpoint, type AuthenticationType, type Endpoint, type ImagePath
 import { sendApiRequest, type ApiAnswer, type SendSettings } from './transport/http';
 import type { EncodedBody } from './transport/multipart';
 import { AdaptiveLimiter, throwIfAborted } from './transport/limiter';
+import type { FilePart } from './transport/multipart';
 import { validateItem } from './validate';
+import { readRequestMode, runBatch, type RequestMode } from './batch/run';
 
 /** What a node's operation adds to the shared run: its API path and how an item becomes requests. */
 export interface ImageOperation {
@@ -36,6 +38,18 @@ export interface ImageOperation {
 		modelInBody: boolean,
 		endpoint: Endpoint,
 	): RequestBody[] | Promise<RequestBody[]>;
+	/**
+	 * Batch mode (a batch line is JSON): the item's request bodies as JSON, given the ids of its
+	 * `files` once uploaded (POST /files), in the same order. Without it, `plan`'s bodies are used
+	 * as they are (they must be JSON). Throws ItemInputError as `plan` does; nothing is sent.
+	 */
+	planBatch?(ctx: IExecuteFunctions, itemIndex: number, config: ItemConfig, family: ModelFamily | undefined, endpoint: Endpoint): Promise<BatchItemPlan>;
+}
+
+/** An item's batch requests: the files to upload first, and its JSON bodies given their file ids. */
+export interface BatchItemPlan {
+	files: Array<Omit<FilePart, 'name'>>;
+	bodies(fileIds: string[]): IDataObject[];
 }
 
 /** One request's body: a JSON object, or one encoded when it is sent. */
@@ -46,32 +60,40 @@ interface ItemPlan {
 	bodies: RequestBody[];
 }
 
+/** A checked item of batch mode: its configuration and batch requests. */
+export interface BatchPlan {
+	config: ItemConfig;
+	batch: BatchItemPlan;
+}
+
 /** An item's output: its result items, and its error (alone, or beside images that arrived before it). */
 type ItemOutcome = { items: INodeExecutionData[]; error?: NodeApiError | NodeOperationError };
 
-/** A node-wide failure as one item's error: the same message and description, that item's index. */
-function nodeWideError(ctx: IExecuteFunctions, error: NodeOperationError, itemIndex: number): NodeOperationError {
+/** A node-wide failure as one item's error: the same message and description, that item's index (and field). */
+export function nodeWideError(ctx: IExecuteFunctions, error: NodeOperationError, itemIndex: number): NodeOperationError {
 	const copy = new NodeOperationError(ctx.getNode(), error.message, { itemIndex, ...(error.description ? { description: error.description } : {}) });
 	if (error.context.field !== undefined) copy.context.field = error.context.field; // the parameter at fault, for errorItem
 	return copy;
 }
 
-/** Reads and checks every item before anything is sent: bad input costs nothing. */
-async function planItems(
+/**
+ * Reads and checks every item before anything is sent: bad input costs nothing. `plan` makes the
+ * item's requests once it is checked (direct mode: planDirect; batch mode: batch/run.ts).
+ * Returns each item's plan, or its error when the node continues on fail; else throws the first.
+ */
+export async function planItems<Plan>(
 	ctx: IExecuteFunctions,
-	operation: ImageOperation,
 	itemCount: number,
 	endpoint: Endpoint,
 	continueOnFail: boolean,
-): Promise<Array<ItemPlan | NodeOperationError>> {
-	const plans: Array<ItemPlan | NodeOperationError> = [];
+	plan: (itemIndex: number, config: ItemConfig, family: ModelFamily | undefined) => Promise<Plan>,
+): Promise<Array<Plan | NodeOperationError>> {
+	const plans: Array<Plan | NodeOperationError> = [];
 	for (let itemIndex = 0; itemIndex < itemCount; itemIndex++) {
 		try {
 			const config = readItemConfig(ctx, itemIndex);
 			const family = validateItem(ctx, itemIndex, config, endpoint.limits);
-			const { modelInBody } = endpoint.route(operation.path, config.model);
-			const bodies = await operation.plan(ctx, itemIndex, config, family, modelInBody, endpoint);
-			plans.push({ config, bodies });
+			plans.push(await plan(itemIndex, config, family));
 		} catch (error) {
 			const nodeError =
 				error instanceof NodeOperationError
@@ -200,17 +222,23 @@ export async function runImageOperation(
 	const continueOnFail = ctx.continueOnFail();
 	let endpoint: Endpoint;
 	let concurrency: number;
+	let mode: RequestMode;
 	try {
 		const authentication = ctx.getNodeParameter('authentication', 0, 'openAiImagesApi') as AuthenticationType;
 		endpoint = await resolveEndpoint(ctx, authentication);
 		concurrency = readConcurrency(ctx);
+		mode = readRequestMode(ctx, endpoint);
 	} catch (error) {
 		// Node-wide (the credential's address, Concurrency): every item fails alike, nothing is sent.
 		const nodeError = error instanceof NodeOperationError ? error : new NodeOperationError(ctx.getNode(), error as Error);
 		if (!continueOnFail) throw nodeError;
 		return [inputItems.map((_, itemIndex) => errorItem(itemIndex, nodeWideError(ctx, nodeError, itemIndex))), configuration];
 	}
-	const plans = await planItems(ctx, operation, inputItems.length, endpoint, continueOnFail);
+	if (mode === 'batch') return [await runBatch(ctx, operation, endpoint, continueOnFail), configuration];
+	const plans = await planItems(ctx, inputItems.length, endpoint, continueOnFail, async (itemIndex, config, family): Promise<ItemPlan> => {
+		const { modelInBody } = endpoint.route(operation.path, config.model);
+		return { config, bodies: await operation.plan(ctx, itemIndex, config, family, modelInBody, endpoint) };
+	});
 
 	const cancel = ctx.getExecutionCancelSignal();
 	// Stops new requests once the node is failing anyway (stop-on-error), or when the execution is cancelled.

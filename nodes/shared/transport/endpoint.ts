@@ -21,6 +21,8 @@ export interface Endpoint {
 	modelLists: Array<{ url: string; qs?: IDataObject }>;
 	/** How long returned image URLs stay valid, where the provider documents it; undefined: not known to expire. */
 	urlLifetimeMs?: number;
+	/** OpenAI and compatible servers: the base URL (…/v1) the Files and Batch APIs hang off (`/files`, `/batches`); Azure: none (no image batches). */
+	apiBaseUrl?: string;
 }
 
 /** OpenAI's and Azure OpenAI's returned image URLs are valid for 60 minutes (their API references). */
@@ -52,6 +54,7 @@ export function openAiEndpoint(baseUrlSetting: string): Endpoint {
 		route: (path) => ({ url: `${baseUrl}/images/${path}`, modelInBody: true }),
 		modelLists: [{ url: `${baseUrl}/models` }],
 		urlLifetimeMs: isOpenAi ? DOCUMENTED_URL_LIFETIME_MS : undefined,
+		apiBaseUrl: baseUrl,
 	};
 }
 

@@ -19,11 +19,14 @@ function whenAborted(signal: AbortSignal): Promise<never> {
 	return promise;
 }
 
-/** Resolves after `ms`, or rejects as soon as `signal` aborts (n8n-workflow's sleep cannot be cancelled). */
+/** Resolves after `ms`, or rejects as soon as `signal` aborts (with the node's own error, whichever n8n-workflow's sleep does). */
 export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 	if (ms <= 0) return;
 	throwIfAborted(signal);
-	await (signal ? Promise.race([sleep(ms), whenAborted(signal)]) : sleep(ms));
+	if (!signal) return await sleep(ms);
+	// The node's own error first; n8n-workflow 2.x's sleep also clears its timer on abort (1.x ignores the signal).
+	const aborted = whenAborted(signal);
+	await Promise.race([aborted, sleep(ms, signal)]);
 }
 
 export class ExecutionCancelledError extends Error {
