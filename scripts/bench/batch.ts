@@ -100,7 +100,7 @@ function readerNode({ outputFile, output }: Built): INodeType {
 				for await (const line of outputFile.readBatchOutput(response.body, 'images')) {
 					if (!line.answer) throw new Error(`line ${line.lineNumber}: ${line.error?.message}`);
 					const itemIndex = Number(line.customId.split('-')[1]);
-					const images = await output.imagesFromAnswer(this, CONFIG, line.answer, Date.now(), { ...settings, itemIndex });
+					const { images } = await output.imagesFromAnswer(this, CONFIG, line.answer, { receivedAt: Date.now(), settings: { ...settings, itemIndex } });
 					for (const image of images) Object.assign(image.json, { customId: line.customId });
 					if (store) items.push(...(await output.imageItems(this, itemIndex, CONFIG, images)));
 					else items.push(...images.map((image) => ({ json: { bytes: image.data.length } })));

@@ -13,7 +13,7 @@ import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFuncti
 
 import { now } from '../clock';
 import { errorItem } from '../errorItem';
-import { imageItems, imagesFromAnswer, rawItems, type MadeImage } from '../output';
+import { imageItems, imagesFromAnswer, rawItems, reportUsage, type MadeImage } from '../output';
 import { inputError, readBoolean, readNumber, readText, type ItemConfig } from '../parameters';
 import { isToolNode } from '../tool';
 import { nodeWideError, planItems, type BatchPlan, type ImageOperation } from '../run';
@@ -194,7 +194,7 @@ export async function readBatchResults(
 			items.map((item) => ({ ...item, json: { ...item.json, batchId: batch.id, customId: customIdOfTarget(part.target), ...extraJson(part.target) }, pairedItem: { item: index } }));
 		const config = parts[0].target.config;
 		if (config.resultFormat === 'rawResponse') {
-			results.items.set(itemIndex, parts.flatMap((part) => withIds(rawItems(index, [part.answer!]), part)));
+			results.items.set(itemIndex, parts.flatMap((part) => withIds(rawItems(index, [part.answer!], config, endpoint.kind), part)));
 			return;
 		}
 		for (const part of parts) for (const image of part.images ?? []) Object.assign(image.json, { batchId: batch.id, customId: customIdOfTarget(part.target), ...extraJson(part.target) });
@@ -222,11 +222,13 @@ export async function readBatchResults(
 					fail(target.itemIndex, buildApiError(ctx.getNode(), index, answer.status, answer.body, target.config.model, 1, answer, endpoint.kind));
 					continue;
 				}
+				// Each line is one request: its token usage goes to the run's metadata once, as in Direct mode.
+				if (answer.status < 400) reportUsage(ctx, answer);
 				const part: { target: LineTarget; images?: MadeImage[]; answer?: ApiAnswer } = { target };
 				if (target.config.resultFormat === 'rawResponse') part.answer = answer;
 				else {
 					try {
-						part.images = await imagesFromAnswer(ctx, target.config, answer, now(), { ...settings, itemIndex: index }, endpoint);
+						part.images = (await imagesFromAnswer(ctx, target.config, answer, { receivedAt: now(), settings: { ...settings, itemIndex: index }, endpoint })).images;
 					} catch (error) {
 						fail(target.itemIndex, error as NodeApiError);
 						continue;
