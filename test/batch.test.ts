@@ -167,6 +167,38 @@ describe('Wait for Results on: a batch from start to end', () => {
 		]);
 	});
 
+	test('what it cost: each request priced at half the rates (batch: true), and its usage counted once in the run metadata', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
+		const rows = [{ prompt: 'a lighthouse', n: 1 }, { prompt: 'two boats', n: 2 }];
+		const prices = { textInput: 5, imageInput: 8, imageOutput: 30 };
+		const run = await runCreateImage(server, rows, { parameters: BATCH, options: { n: '={{ $json.n }}', size: '1024x1024', prices: JSON.stringify(prices) } });
+		expect([run.status, run.error?.message]).toEqual(['success', undefined]);
+		const firsts = run.result.filter((item) => item.json.index === 0);
+		expect(firsts).toHaveLength(2);
+		for (const item of firsts) {
+			const usage = item.json.usage as { input_tokens: number; input_tokens_details: { text_tokens: number; image_tokens: number }; output_tokens: number };
+			const { text_tokens, image_tokens } = usage.input_tokens_details;
+			// Half of each rate: the Batch API's 50 %.
+			const usd = Number(((text_tokens * 2.5 + image_tokens * 4 + usage.output_tokens * 15) / 1_000_000).toFixed(10));
+			expect(item.json.estimatedCost).toEqual({
+				usd,
+				textInputTokens: text_tokens,
+				imageInputTokens: image_tokens,
+				outputTokens: usage.output_tokens,
+				rates: { textInput: 2.5, imageInput: 4, imageOutput: 15 },
+				batch: true,
+				source: 'Options › Prices per 1M Tokens',
+			});
+			expect(usd).toBeGreaterThan(0);
+		}
+		expect(run.result.filter((item) => item.json.index !== 0).every((item) => item.json.estimatedCost === undefined)).toBe(true);
+		const usages = firsts.map((item) => item.json.usage as { input_tokens: number; output_tokens: number });
+		expect(run.task('Create Image').metadata?.tokenUsage).toEqual({
+			inputTokens: usages.reduce((sum, usage) => sum + usage.input_tokens, 0),
+			outputTokens: usages.reduce((sum, usage) => sum + usage.output_tokens, 0),
+		});
+	});
+
 	test('Raw Response: one row per request with status and body, plus batchId and customId, in input order', async () => {
 		server.set({ batchClock: 'manual', batchStepPerPoll: HOUR, imageMode: 'solid' });
 		const run = await runCreateImage(server, [{ prompt: 'one' }, { prompt: 'two [moderation]' }, { prompt: 'three' }], {
