@@ -89,6 +89,33 @@ async function targetsOf(api: BatchApi, batch: BatchObject): Promise<{ targets: 
 	return { targets, order };
 }
 
+/**
+ * Which input item named each request of a batch: per batch ID (`batchIdOf`, per item), the item
+ * index a custom_id came from (`item-<i>-<part>`) mapped to the input item whose JSON lists that
+ * custom_id in `customIds` (the Result items Create Image and Edit Image give with Wait for
+ * Results off). Items without such a list, or whose Batch ID cannot be read, name none. Throws nothing.
+ */
+function requestOwners(items: INodeExecutionData[], batchIdOf: (itemIndex: number) => string): Map<string, Map<number, number>> {
+	const owners = new Map<string, Map<number, number>>();
+	items.forEach((item, itemIndex) => {
+		const customIds = item.json.customIds;
+		if (!Array.isArray(customIds)) return;
+		let batchId: string;
+		try {
+			batchId = batchIdOf(itemIndex);
+		} catch {
+			return;
+		}
+		const byOrigin = owners.get(batchId) ?? new Map<number, number>();
+		for (const customId of customIds) {
+			const origin = typeof customId === 'string' ? parseCustomId(customId) : undefined;
+			if (origin && !byOrigin.has(origin.itemIndex)) byOrigin.set(origin.itemIndex, itemIndex);
+		}
+		owners.set(batchId, byOrigin);
+	});
+	return owners;
+}
+
 export class ImageBatch implements INodeType {
 	description: INodeTypeDescription = {
 		group: ['transform'],
@@ -174,9 +201,11 @@ export class ImageBatch implements INodeType {
 
 		const output: INodeExecutionData[] = [];
 		const done = new Set<string>();
+		const batchIdOf = (itemIndex: number) => (readText(this, itemIndex, 'Batch ID', this.getNodeParameter('batchId', itemIndex, '')) ?? '').trim();
+		const owners = requestOwners(items, batchIdOf);
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
-				const batchId = (readText(this, itemIndex, 'Batch ID', this.getNodeParameter('batchId', itemIndex, '')) ?? '').trim();
+				const batchId = batchIdOf(itemIndex);
 				if (!batchId) {
 					throw new NodeOperationError(this.getNode(), `[item ${itemIndex}] Batch ID: is empty; give a batch ID such as batch_abc123 (Create Image gives it as batchId)`, { itemIndex });
 				}
@@ -193,13 +222,15 @@ export class ImageBatch implements INodeType {
 					continue;
 				}
 				const { targets, order } = await targetsOf(api, batch);
-				const results = await readBatchResults(this, api, endpoint, batch, targets, order, () => itemIndex, (target) => ({ itemIndex: target.itemIndex }));
+				// Each result pairs with the input item that named its request (a Result item's customIds), else with this one.
+				const pairedIndex = (origin: number) => owners.get(batchId)?.get(origin) ?? itemIndex;
+				const results = await readBatchResults(this, api, endpoint, batch, targets, order, pairedIndex, (target) => ({ itemIndex: target.itemIndex }));
 				const itemIndexes = [...new Set([...results.items.keys(), ...results.errors.keys()])].sort((a, b) => a - b);
 				for (const index of itemIndexes) {
 					const error = results.errors.get(index);
 					if (error) {
 						if (!continueOnFail) throw error;
-						output.push(errorItem(itemIndex, error));
+						output.push(errorItem(pairedIndex(index), error));
 					} else output.push(...results.items.get(index)!);
 				}
 			} catch (error) {

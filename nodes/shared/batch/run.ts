@@ -308,12 +308,13 @@ function metadataOf(ctx: IExecuteFunctions, part: number, parts: number, file: B
 export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation, endpoint: Endpoint, continueOnFail: boolean): Promise<INodeExecutionData[]> {
 	const itemCount = ctx.getInputData().length;
 	const node = ctx.getNode().name;
-	// A failure of the node as a whole (settings, the Files or Batch API itself): every item alike.
-	const nodeWide = (error: unknown): INodeExecutionData[] => {
+	// A failure of the node as a whole (settings, the Files or Batch API itself): every item alike,
+	// except an item already refused by the checks, which keeps its own error (`own`).
+	const nodeWide = (error: unknown, own?: Map<number, NodeApiError | NodeOperationError>): INodeExecutionData[] => {
 		const nodeError = asNodeError(ctx, error);
 		if (!continueOnFail) throw nodeError;
 		return Array.from({ length: itemCount }, (_, itemIndex) =>
-			errorItem(itemIndex, nodeError instanceof NodeApiError ? nodeError : nodeWideError(ctx, nodeError, itemIndex)),
+			errorItem(itemIndex, own?.get(itemIndex) ?? (nodeError instanceof NodeApiError ? nodeError : nodeWideError(ctx, nodeError, itemIndex))),
 		);
 	};
 	let settings: BatchSettings;
@@ -403,7 +404,7 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 		if (running.length) {
 			(error as NodeOperationError).description = `${(error as NodeOperationError).description ?? ''} Batches already created: ${running.map((r) => r.batch.id).join(', ')}`.trim();
 		} else if (settings.deleteFiles) await cleanUp(uploaded);
-		return nodeWide(error);
+		return nodeWide(error, errors);
 	}
 
 	const result = (): INodeExecutionData[] => {

@@ -1,0 +1,82 @@
+/**
+ * Seams between the batch, reference-edit, cost and output work (review of the merged branches):
+ * Image Batch › Get Results pairs each result with the input item that named its request, and
+ * batch mode keeps an item's own input error when the node fails as a whole afterwards.
+ */
+import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
+
+import { startImageServer, type ImageServer } from './server';
+import { chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
+import { errorMessage, itemError, openAiCredentials, runCreateImage } from './workflow';
+
+let server: ImageServer;
+beforeAll(async () => {
+	server = await startImageServer();
+});
+afterAll(async () => await server.close());
+beforeEach(() => {
+	server.reset();
+	server.set({ flavor: 'openai', batchClock: 'manual', batchStepPerPoll: 0, batchTiming: { validatingMs: 2000, perLineMs: 500, finalizingMs: 2000, cancellingMs: 2000 }, imageMode: 'solid' });
+});
+
+const HOUR = 3_600_000;
+const BATCH = { requestMode: 'batch' };
+
+async function runImageBatch(items: IDataObject[], parameters: IDataObject, onError?: INode['onError']) {
+	return await runWorkflow({
+		nodes: [
+			{ name: 'Prepare', type: FIXTURE_TYPES.emitItems, parameters: { items: JSON.stringify(items.map((json) => ({ json }))) } },
+			{
+				name: 'Image Batch',
+				type: 'n8n-nodes-create-image.imageBatch',
+				parameters: parameters as INodeParameters,
+				credentials: { openAiImagesApi: { id: '1', name: 'Image server' } },
+				...(onError ? { onError } : {}),
+			},
+		],
+		connections: chain('Prepare', 'Image Batch'),
+		startNode: 'Prepare',
+		credentials: openAiCredentials(server),
+	});
+}
+
+describe('Image Batch › Get Results pairs each result with the input item that named it', () => {
+	test('Wait off Result items in, images and error items out, each paired with its own Result item', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, batchTiming: { perLineMs: HOUR }, imageMode: 'solid' });
+		const rows = [{ prompt: 'one' }, { prompt: 'two' }, { prompt: 'three' }];
+		const created = await runCreateImage(server, rows, { parameters: { ...BATCH, batchWait: false } });
+		expect(created.status).toBe('success');
+		const [batch] = server.batches;
+		// Validated, then two lines done; then cancelled: the third line is not run.
+		await server.advanceClock(2 * HOUR + 5000);
+		await runImageBatch([{ batchId: batch.id }], { operation: 'cancel', batchId: '={{ $json.batchId }}' });
+		await server.advanceClock(HOUR);
+		expect(batch.object.status).toBe('cancelled');
+		const done = new Set(batch.done);
+		expect(done.size).toBe(2);
+
+		const picked = await runImageBatch(created.result.map((item) => item.json), { operation: 'getResults', batchId: '={{ $json.batchId }}' }, 'continueRegularOutput');
+		const items = picked.outputs('Image Batch')[0];
+		expect(items.map((item) => [item.json.itemIndex ?? 'error', item.pairedItem])).toEqual(
+			rows.map((_, i) => [done.has(`item-${i}-0`) ? i : 'error', { item: i }]),
+		);
+		const notRun = items.find((item) => item.json.itemIndex === undefined)!;
+		expect(errorMessage(notRun)).toMatch(/was cancelled before this request ran; it was not billed/);
+	});
+});
+
+describe('batch mode: a node-wide failure after the checks keeps each item\'s own input error', () => {
+	test('a server without /files under Continue: the item with a bad size keeps its Size error; the other gets the node error', async () => {
+		server.set({ flavor: 'localai' });
+		const run = await runCreateImage(server, [{ prompt: 'a', size: '1024x1024' }, { prompt: 'b', size: '100x100' }], {
+			parameters: BATCH,
+			options: { size: '={{ $json.size }}' },
+			onError: 'continueErrorOutput',
+		});
+		expect(run.status).toBe('success');
+		expect(run.errors.map((item) => [itemError(item)?.field, errorMessage(item)?.slice(0, 30), item.pairedItem])).toEqual([
+			[undefined, `The server at ${server.url} has no Files`.slice(0, 30), { item: 0 }],
+			['Options › Size', '[item 1] Options › Size: "100x'.slice(0, 30), { item: 1 }],
+		]);
+	});
+});
