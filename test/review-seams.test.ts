@@ -80,3 +80,24 @@ describe('batch mode: a node-wide failure after the checks keeps each item\'s ow
 		]);
 	});
 });
+
+describe('Image Batch: a batch or file the provider does not know is named as such, not as a missing Batch API', () => {
+	test('Get Results with an unknown batch ID: the item\'s error names the batch and the provider\'s 404', async () => {
+		const run = await runImageBatch([{ batchId: 'batch_nope' }], { operation: 'getResults', batchId: '={{ $json.batchId }}' }, 'continueRegularOutput');
+		const [item] = run.outputs('Image Batch')[0];
+		expect(errorMessage(item)).toBe('Reading batch batch_nope failed: No such Batch object: batch_nope (HTTP 404)');
+		expect(item.pairedItem).toEqual({ item: 0 });
+	});
+
+	test('Get Results after the input file was deleted: says the input file is gone', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const created = await runCreateImage(server, [{ prompt: 'one' }], { parameters: { ...BATCH, batchWait: false } });
+		const [batch] = server.batches;
+		await server.advanceClock(HOUR);
+		const inputFileId = batch.object.input_file_id as string;
+		await fetch(`${server.baseUrl}/files/${inputFileId}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.apiKey}` } });
+		const run = await runImageBatch(created.result.map((item) => item.json), { operation: 'getResults', batchId: '={{ $json.batchId }}' }, 'continueRegularOutput');
+		const [item] = run.outputs('Image Batch')[0];
+		expect(errorMessage(item)).toMatch(new RegExp(`^The input file ${inputFileId} of batch ${batch.id} is gone`));
+	});
+});
