@@ -101,3 +101,26 @@ describe('Image Batch: a batch or file the provider does not know is named as su
 		expect(errorMessage(item)).toMatch(new RegExp(`^The input file ${inputFileId} of batch ${batch.id} is gone`));
 	});
 });
+
+describe('batch mode under Continue: a failure after the batches were created leaves no item behind', () => {
+	test('the output file cannot be read: every item an error item naming the batch to pick up again; nothing deleted', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const polls = () => server.requests.filter((r) => r.kind === 'batches' && r.method === 'GET');
+		const running = runCreateImage(server, [{ prompt: 'a' }, { prompt: 'b' }], { parameters: BATCH, onError: 'continueErrorOutput' });
+		while (polls().length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+		// Completed at the next poll, but its output file is gone by then.
+		await server.advanceClock(HOUR);
+		const [batch] = server.batches;
+		const outputId = batch.object.output_file_id as string;
+		await fetch(`${server.baseUrl}/files/${outputId}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.apiKey}` } });
+		const run = await running;
+		expect([run.status, run.error?.message]).toEqual(['success', undefined]);
+		const message = `Reading file ${outputId} (GET /files/${outputId}/content) failed: No such File object: ${outputId} (HTTP 404)`;
+		expect(run.errors.map((item) => [errorMessage(item), item.pairedItem])).toEqual([
+			[message, { item: 0 }],
+			[message, { item: 1 }],
+		]);
+		expect(itemError(run.errors[1])?.description).toContain(`Image Batch › Get Results with batch ID ${batch.id}`);
+		expect(server.storedFiles.filter((file) => file.origin === 'upload').every((file) => !file.deleted)).toBe(true);
+	});
+});

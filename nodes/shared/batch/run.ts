@@ -432,6 +432,13 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 		return itemIndex === undefined ? undefined : errors.get(itemIndex);
 	};
 	if (!settings.wait || running.length === 0) return result();
+	// A failure once the batches run (a poll, reading their files): the results stay with the
+	// provider; the error says where to pick them up, and under Continue every item gets it.
+	const pickUpLater = (error: unknown): INodeExecutionData[] => {
+		const nodeError = asNodeError(ctx, error);
+		nodeError.description = `${nodeError.description ?? ''} The batch results stay with the provider: Image Batch › Get Results with batch ID ${running.map((run) => run.batch.id).join(', ')}`.trim();
+		return nodeWide(nodeError, errors);
+	};
 
 	// Wait: poll with back-off until every batch is final, the max wait has passed, or the execution stops.
 	const deadline = now() + settings.maxWaitHours * 3_600_000;
@@ -450,20 +457,25 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 		}
 	} catch (error) {
 		if (cancel?.aborted) throw await stopped(ctx, api, running);
-		throw asNodeError(ctx, error);
+		return pickUpLater(error);
 	}
 
 	// Read: every batch's files, items in input order whatever the files' order.
 	const slots = new Map<number, INodeExecutionData[]>();
 	const filesRead: string[] = [];
-	for (const run of running) {
-		const targets = new Map<string, LineTarget>(
-			run.file.lines.map((line) => [line.customId, { itemIndex: line.itemIndex, part: line.part, config: planned(line.itemIndex).config }]),
-		);
-		const read = await readBatchResults(ctx, api, endpoint, run.batch, targets, run.file.lines.map((line) => line.customId));
-		for (const [itemIndex, items] of read.items) slots.set(itemIndex, items);
-		for (const [itemIndex, error] of read.errors) errors.set(itemIndex, error);
-		filesRead.push(...read.filesRead);
+	try {
+		for (const run of running) {
+			const targets = new Map<string, LineTarget>(
+				run.file.lines.map((line) => [line.customId, { itemIndex: line.itemIndex, part: line.part, config: planned(line.itemIndex).config }]),
+			);
+			const read = await readBatchResults(ctx, api, endpoint, run.batch, targets, run.file.lines.map((line) => line.customId));
+			for (const [itemIndex, items] of read.items) slots.set(itemIndex, items);
+			for (const [itemIndex, error] of read.errors) errors.set(itemIndex, error);
+			filesRead.push(...read.filesRead);
+		}
+	} catch (error) {
+		if (cancel?.aborted) throw asNodeError(ctx, error);
+		return pickUpLater(error);
 	}
 	const failure = firstError();
 	if (!continueOnFail && failure) {
