@@ -7,7 +7,7 @@ import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import { startImageServer, type ImageServer } from './server';
 import { chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
-import { errorMessage, itemError, openAiCredentials, runCreateImage } from './workflow';
+import { errorMessage, file, itemError, openAiCredentials, runCreateImage, runEditImage } from './workflow';
 
 let server: ImageServer;
 beforeAll(async () => {
@@ -122,5 +122,20 @@ describe('batch mode under Continue: a failure after the batches were created le
 		]);
 		expect(itemError(run.errors[1])?.description).toContain(`Image Batch › Get Results with batch ID ${batch.id}`);
 		expect(server.storedFiles.filter((file) => file.origin === 'upload').every((file) => !file.deleted)).toBe(true);
+	});
+});
+
+describe('Edit Image in batch mode with binaries: what the JSON edit shape does not take is refused before any upload', () => {
+	test('Response Format (a model the table does not know): refused naming the item and field, nothing sent', async () => {
+		const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+		const run = await runEditImage(server, [{ json: { prompt: 'x' }, binary: { data: file(png, 'image/png', 'one.png') } }], {
+			model: 'my-edit-model',
+			parameters: BATCH,
+			options: { responseFormat: 'b64_json' },
+		});
+		expect(run.error?.message).toBe(
+			"[item 0] Options › Response Format: is not taken in Request Mode › Batch (a batch line is a JSON edit, which has no response_format; GPT image models return base64); remove it, or choose Request Mode › Direct",
+		);
+		expect(server.requests.filter((r) => r.kind !== 'models')).toHaveLength(0);
 	});
 });
