@@ -139,3 +139,15 @@ describe('Edit Image in batch mode with binaries: what the JSON edit shape does 
 		expect(server.requests.filter((r) => r.kind !== 'models')).toHaveLength(0);
 	});
 });
+
+describe('Image Batch prices a batch as the node that sent it did', () => {
+	test('Prices per 1M Tokens on Create Image (Wait off): Get Results estimates with them, at half', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const prices = { textInput: 1, imageInput: 2, imageOutput: 4 };
+		const created = await runCreateImage(server, [{ prompt: 'one' }], { parameters: { ...BATCH, batchWait: false }, options: { prices: JSON.stringify(prices) } });
+		await server.advanceClock(HOUR);
+		const done = await runImageBatch(created.result.map((item) => item.json), { operation: 'getResults', batchId: '={{ $json.batchId }}' });
+		const [item] = done.outputs('Image Batch')[0];
+		expect(item.json.estimatedCost).toMatchObject({ rates: { textInput: 0.5, imageInput: 1, imageOutput: 2 }, batch: true, source: 'Options › Prices per 1M Tokens' });
+	});
+});

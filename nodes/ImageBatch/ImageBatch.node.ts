@@ -17,6 +17,7 @@ import { authenticationProperty, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from 
 import { errorItem } from '../shared/errorItem';
 import { imageNodeBase } from '../shared/node';
 import { readNumber, readText, type ItemConfig } from '../shared/parameters';
+import { RATE_KEYS, type TokenRates } from '../shared/prices';
 import { resolveEndpoint, type AuthenticationType, type Endpoint } from '../shared/transport/endpoint';
 
 type Operation = 'getResults' | 'cancel' | 'list';
@@ -40,14 +41,31 @@ function batchJson(batch: BatchObject): IDataObject {
 }
 
 /**
+ * The Prices per 1M Tokens a batch was made with (its `n8n_prices` metadata, written by batch
+ * mode when the batch's items share them), or undefined when there are none or they do not read
+ * as three rates >= 0 (then the price table applies, as for any batch). Throws nothing.
+ */
+function pricesOf(metadata: Record<string, string>): TokenRates | undefined {
+	if (!metadata.n8n_prices) return undefined;
+	try {
+		const given = JSON.parse(metadata.n8n_prices) as Record<string, unknown>;
+		const ok = RATE_KEYS.every((key) => typeof given[key] === 'number' && Number.isFinite(given[key]) && (given[key] as number) >= 0);
+		return ok ? (Object.fromEntries(RATE_KEYS.map((key) => [key, given[key]])) as unknown as TokenRates) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
  * The configuration each line of a batch was made with, read back from its input file (GET
  * /files/{input_file_id}/content, line by line): model, prompt, size, quality, background; the
- * result format and binary field from the batch's metadata.
+ * result format, binary field and Prices per 1M Tokens from the batch's metadata.
  */
 async function targetsOf(api: BatchApi, batch: BatchObject): Promise<{ targets: Map<string, LineTarget>; order: string[] }> {
 	const metadata = batch.metadata ?? {};
 	const targets = new Map<string, LineTarget>();
 	const order: string[] = [];
+	const prices = pricesOf(metadata);
 	let stream;
 	try {
 		stream = await api.fileContent(batch.input_file_id);
@@ -80,6 +98,7 @@ async function targetsOf(api: BatchApi, batch: BatchObject): Promise<{ targets: 
 				timeout: DEFAULT_TIMEOUT_MS,
 				maxRetries: DEFAULT_MAX_RETRIES,
 				retryOnUnknownOutcome: false,
+				...(prices ? { prices } : {}),
 			};
 			targets.set(customId, { ...origin, config });
 		}

@@ -286,6 +286,8 @@ function metadataOf(ctx: IExecuteFunctions, part: number, parts: number, file: B
 	const workflow = ctx.getWorkflow();
 	const formats = new Set(configs.map((config) => config.resultFormat));
 	const fields = new Set(configs.map((config) => config.binaryPropertyName));
+	// Prices per 1M Tokens, when the file's items share them: Image Batch › Get Results prices by them too.
+	const prices = new Set(configs.map((config) => (config.prices ? JSON.stringify(config.prices) : '')));
 	const metadata: Record<string, string> = {
 		n8n_package: METADATA_PACKAGE,
 		n8n_workflow_id: String(workflow.id ?? ''),
@@ -296,6 +298,7 @@ function metadataOf(ctx: IExecuteFunctions, part: number, parts: number, file: B
 		n8n_model: file.model,
 		n8n_result_format: formats.size === 1 ? [...formats][0] : 'images',
 		n8n_binary_field: fields.size === 1 ? [...fields][0] : 'data',
+		...(prices.size === 1 && [...prices][0] ? { n8n_prices: [...prices][0] } : {}),
 	};
 	return Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, value.slice(0, 512)]));
 }
