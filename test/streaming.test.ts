@@ -194,12 +194,14 @@ describe('errors and retries', () => {
 
 describe('the Request Timeout with a stream', () => {
 	test('a stream that keeps sending is not cut, though it lasts longer than the timeout', async () => {
-		const prompt = 'slow but alive [event-gap:400]';
+		// Gaps of 1000 ms under a timeout of 2500 ms: 4 events make the stream last longer than the
+		// timeout, with room for the headers (sent once the partial images are encoded) on a loaded machine.
+		const prompt = 'slow but alive [event-gap:1000]';
 		const started = Date.now();
-		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, partialImages: 3, timeout: 1000, maxRetries: 0 } });
+		const run = await runCreateImage(server, [{ prompt }], { options: { stream: true, partialImages: 3, timeout: 2500, maxRetries: 0 } });
 		expect(run.error?.message).toBeUndefined();
 		expect(run.status).toBe('success');
-		expect(Date.now() - started).toBeGreaterThan(1000 + 400);
+		expect(Date.now() - started).toBeGreaterThan(2500);
 		expect(attemptsOf(prompt)).toHaveLength(1);
 		expect(run.result.map((item) => item.json.partialImageIndex)).toEqual([0, 1, 2, undefined]);
 	});
