@@ -184,8 +184,8 @@ export const edit: ImageOperation = {
 	 * Batch mode: a batch line is JSON, so the edit takes the JSON edit shape (references.ts,
 	 * OpenAI's openapi spec `EditImageBodyJsonParam`). Image Source URL or File ID: `plan`'s
 	 * bodies as they are. Binary: the files are uploaded first (batch/run.ts, once per distinct
-	 * file) and referenced by their file ids. Markup has no field in that shape: refused with
-	 * ItemInputError.
+	 * file) and referenced by their file ids. Markup and Response Format have no field in that
+	 * shape: refused with ItemInputError.
 	 */
 	planBatch: async (ctx, itemIndex, config, family, endpoint) => {
 		if (readImageSource(ctx, itemIndex, 'binary') !== 'binary') {
@@ -196,6 +196,9 @@ export const edit: ImageOperation = {
 		checkEditInputs(ctx, itemIndex, config, family, inputs);
 		if (family?.binaryEditsOnly) {
 			throw inputError(ctx, itemIndex, 'Model', `${config.model} edits by multipart only, and a batch line is JSON; choose a GPT image model, or Request Mode › Direct`);
+		}
+		if (config.responseFormat !== undefined) {
+			throw inputError(ctx, itemIndex, 'Options › Response Format', "is not taken in Request Mode › Batch (a batch line is a JSON edit, which has no response_format; GPT image models return base64); remove it, or choose Request Mode › Direct");
 		}
 		if (inputs.markup) {
 			throw inputError(ctx, itemIndex, 'Options › Markup', 'is not taken in Request Mode › Batch (the JSON edit shape a batch line uses has no markup field); remove it, or choose Request Mode › Direct');

@@ -17,6 +17,7 @@ import { authenticationProperty, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from 
 import { errorItem } from '../shared/errorItem';
 import { imageNodeBase } from '../shared/node';
 import { readNumber, readText, type ItemConfig } from '../shared/parameters';
+import { RATE_KEYS, type TokenRates } from '../shared/prices';
 import { resolveEndpoint, type AuthenticationType, type Endpoint } from '../shared/transport/endpoint';
 
 type Operation = 'getResults' | 'cancel' | 'list';
@@ -40,14 +41,31 @@ function batchJson(batch: BatchObject): IDataObject {
 }
 
 /**
+ * The Prices per 1M Tokens a batch was made with (its `n8n_prices` metadata, written by batch
+ * mode when the batch's items share them), or undefined when there are none or they do not read
+ * as three rates >= 0 (then the price table applies, as for any batch). Throws nothing.
+ */
+function pricesOf(metadata: Record<string, string>): TokenRates | undefined {
+	if (!metadata.n8n_prices) return undefined;
+	try {
+		const given = JSON.parse(metadata.n8n_prices) as Record<string, unknown>;
+		const ok = RATE_KEYS.every((key) => typeof given[key] === 'number' && Number.isFinite(given[key]) && (given[key] as number) >= 0);
+		return ok ? (Object.fromEntries(RATE_KEYS.map((key) => [key, given[key]])) as unknown as TokenRates) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
  * The configuration each line of a batch was made with, read back from its input file (GET
  * /files/{input_file_id}/content, line by line): model, prompt, size, quality, background; the
- * result format and binary field from the batch's metadata.
+ * result format, binary field and Prices per 1M Tokens from the batch's metadata.
  */
 async function targetsOf(api: BatchApi, batch: BatchObject): Promise<{ targets: Map<string, LineTarget>; order: string[] }> {
 	const metadata = batch.metadata ?? {};
 	const targets = new Map<string, LineTarget>();
 	const order: string[] = [];
+	const prices = pricesOf(metadata);
 	let stream;
 	try {
 		stream = await api.fileContent(batch.input_file_id);
@@ -80,6 +98,7 @@ async function targetsOf(api: BatchApi, batch: BatchObject): Promise<{ targets: 
 				timeout: DEFAULT_TIMEOUT_MS,
 				maxRetries: DEFAULT_MAX_RETRIES,
 				retryOnUnknownOutcome: false,
+				...(prices ? { prices } : {}),
 			};
 			targets.set(customId, { ...origin, config });
 		}
@@ -87,6 +106,33 @@ async function targetsOf(api: BatchApi, batch: BatchObject): Promise<{ targets: 
 		stream.destroy();
 	}
 	return { targets, order };
+}
+
+/**
+ * Which input item named each request of a batch: per batch ID (`batchIdOf`, per item), the item
+ * index a custom_id came from (`item-<i>-<part>`) mapped to the input item whose JSON lists that
+ * custom_id in `customIds` (the Result items Create Image and Edit Image give with Wait for
+ * Results off). Items without such a list, or whose Batch ID cannot be read, name none. Throws nothing.
+ */
+function requestOwners(items: INodeExecutionData[], batchIdOf: (itemIndex: number) => string): Map<string, Map<number, number>> {
+	const owners = new Map<string, Map<number, number>>();
+	items.forEach((item, itemIndex) => {
+		const customIds = item.json.customIds;
+		if (!Array.isArray(customIds)) return;
+		let batchId: string;
+		try {
+			batchId = batchIdOf(itemIndex);
+		} catch {
+			return;
+		}
+		const byOrigin = owners.get(batchId) ?? new Map<number, number>();
+		for (const customId of customIds) {
+			const origin = typeof customId === 'string' ? parseCustomId(customId) : undefined;
+			if (origin && !byOrigin.has(origin.itemIndex)) byOrigin.set(origin.itemIndex, itemIndex);
+		}
+		owners.set(batchId, byOrigin);
+	});
+	return owners;
 }
 
 export class ImageBatch implements INodeType {
@@ -174,9 +220,11 @@ export class ImageBatch implements INodeType {
 
 		const output: INodeExecutionData[] = [];
 		const done = new Set<string>();
+		const batchIdOf = (itemIndex: number) => (readText(this, itemIndex, 'Batch ID', this.getNodeParameter('batchId', itemIndex, '')) ?? '').trim();
+		const owners = requestOwners(items, batchIdOf);
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
-				const batchId = (readText(this, itemIndex, 'Batch ID', this.getNodeParameter('batchId', itemIndex, '')) ?? '').trim();
+				const batchId = batchIdOf(itemIndex);
 				if (!batchId) {
 					throw new NodeOperationError(this.getNode(), `[item ${itemIndex}] Batch ID: is empty; give a batch ID such as batch_abc123 (Create Image gives it as batchId)`, { itemIndex });
 				}
@@ -193,13 +241,15 @@ export class ImageBatch implements INodeType {
 					continue;
 				}
 				const { targets, order } = await targetsOf(api, batch);
-				const results = await readBatchResults(this, api, endpoint, batch, targets, order, () => itemIndex, (target) => ({ itemIndex: target.itemIndex }));
+				// Each result pairs with the input item that named its request (a Result item's customIds), else with this one.
+				const pairedIndex = (origin: number) => owners.get(batchId)?.get(origin) ?? itemIndex;
+				const results = await readBatchResults(this, api, endpoint, batch, targets, order, pairedIndex, (target) => ({ itemIndex: target.itemIndex }));
 				const itemIndexes = [...new Set([...results.items.keys(), ...results.errors.keys()])].sort((a, b) => a - b);
 				for (const index of itemIndexes) {
 					const error = results.errors.get(index);
 					if (error) {
 						if (!continueOnFail) throw error;
-						output.push(errorItem(itemIndex, error));
+						output.push(errorItem(pairedIndex(index), error));
 					} else output.push(...results.items.get(index)!);
 				}
 			} catch (error) {

@@ -89,7 +89,11 @@ export class BatchApi {
 
 	private failure(what: string, path: string, status: number, body: unknown): NodeApiError | NoBatchApiError {
 		const details = describeApiError(body, status);
-		if ((status === 404 || status === 405) && !details.code) {
+		// A 404 on one object's route (a batch or file by id) is that object missing, unless the
+		// server says the route itself is unknown (OpenAI: "Invalid URL (GET /v1/…)").
+		const objectRoute = /^\/(files|batches)\/[^/]+/.test(path);
+		const noRoute = status === 405 || !objectRoute || /invalid url|^(\d{3} )?not found$|^HTTP 40[45]\b/i.test(details.message.trim());
+		if ((status === 404 || status === 405) && !details.code && noRoute) {
 			const api = path.startsWith('/files') ? 'Files API (/files)' : 'Batch API (/batches)';
 			return new NoBatchApiError(
 				this.ctx.getNode(),

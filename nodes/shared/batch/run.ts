@@ -286,6 +286,8 @@ function metadataOf(ctx: IExecuteFunctions, part: number, parts: number, file: B
 	const workflow = ctx.getWorkflow();
 	const formats = new Set(configs.map((config) => config.resultFormat));
 	const fields = new Set(configs.map((config) => config.binaryPropertyName));
+	// Prices per 1M Tokens, when the file's items share them: Image Batch › Get Results prices by them too.
+	const prices = new Set(configs.map((config) => (config.prices ? JSON.stringify(config.prices) : '')));
 	const metadata: Record<string, string> = {
 		n8n_package: METADATA_PACKAGE,
 		n8n_workflow_id: String(workflow.id ?? ''),
@@ -296,6 +298,7 @@ function metadataOf(ctx: IExecuteFunctions, part: number, parts: number, file: B
 		n8n_model: file.model,
 		n8n_result_format: formats.size === 1 ? [...formats][0] : 'images',
 		n8n_binary_field: fields.size === 1 ? [...fields][0] : 'data',
+		...(prices.size === 1 && [...prices][0] ? { n8n_prices: [...prices][0] } : {}),
 	};
 	return Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, value.slice(0, 512)]));
 }
@@ -308,12 +311,13 @@ function metadataOf(ctx: IExecuteFunctions, part: number, parts: number, file: B
 export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation, endpoint: Endpoint, continueOnFail: boolean): Promise<INodeExecutionData[]> {
 	const itemCount = ctx.getInputData().length;
 	const node = ctx.getNode().name;
-	// A failure of the node as a whole (settings, the Files or Batch API itself): every item alike.
-	const nodeWide = (error: unknown): INodeExecutionData[] => {
+	// A failure of the node as a whole (settings, the Files or Batch API itself): every item alike,
+	// except an item already refused by the checks, which keeps its own error (`own`).
+	const nodeWide = (error: unknown, own?: Map<number, NodeApiError | NodeOperationError>): INodeExecutionData[] => {
 		const nodeError = asNodeError(ctx, error);
 		if (!continueOnFail) throw nodeError;
 		return Array.from({ length: itemCount }, (_, itemIndex) =>
-			errorItem(itemIndex, nodeError instanceof NodeApiError ? nodeError : nodeWideError(ctx, nodeError, itemIndex)),
+			errorItem(itemIndex, own?.get(itemIndex) ?? (nodeError instanceof NodeApiError ? nodeError : nodeWideError(ctx, nodeError, itemIndex))),
 		);
 	};
 	let settings: BatchSettings;
@@ -403,7 +407,7 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 		if (running.length) {
 			(error as NodeOperationError).description = `${(error as NodeOperationError).description ?? ''} Batches already created: ${running.map((r) => r.batch.id).join(', ')}`.trim();
 		} else if (settings.deleteFiles) await cleanUp(uploaded);
-		return nodeWide(error);
+		return nodeWide(error, errors);
 	}
 
 	const result = (): INodeExecutionData[] => {
@@ -431,6 +435,13 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 		return itemIndex === undefined ? undefined : errors.get(itemIndex);
 	};
 	if (!settings.wait || running.length === 0) return result();
+	// A failure once the batches run (a poll, reading their files): the results stay with the
+	// provider; the error says where to pick them up, and under Continue every item gets it.
+	const pickUpLater = (error: unknown): INodeExecutionData[] => {
+		const nodeError = asNodeError(ctx, error);
+		nodeError.description = `${nodeError.description ?? ''} The batch results stay with the provider: Image Batch › Get Results with batch ID ${running.map((run) => run.batch.id).join(', ')}`.trim();
+		return nodeWide(nodeError, errors);
+	};
 
 	// Wait: poll with back-off until every batch is final, the max wait has passed, or the execution stops.
 	const deadline = now() + settings.maxWaitHours * 3_600_000;
@@ -449,20 +460,25 @@ export async function runBatch(ctx: IExecuteFunctions, operation: ImageOperation
 		}
 	} catch (error) {
 		if (cancel?.aborted) throw await stopped(ctx, api, running);
-		throw asNodeError(ctx, error);
+		return pickUpLater(error);
 	}
 
 	// Read: every batch's files, items in input order whatever the files' order.
 	const slots = new Map<number, INodeExecutionData[]>();
 	const filesRead: string[] = [];
-	for (const run of running) {
-		const targets = new Map<string, LineTarget>(
-			run.file.lines.map((line) => [line.customId, { itemIndex: line.itemIndex, part: line.part, config: planned(line.itemIndex).config }]),
-		);
-		const read = await readBatchResults(ctx, api, endpoint, run.batch, targets, run.file.lines.map((line) => line.customId));
-		for (const [itemIndex, items] of read.items) slots.set(itemIndex, items);
-		for (const [itemIndex, error] of read.errors) errors.set(itemIndex, error);
-		filesRead.push(...read.filesRead);
+	try {
+		for (const run of running) {
+			const targets = new Map<string, LineTarget>(
+				run.file.lines.map((line) => [line.customId, { itemIndex: line.itemIndex, part: line.part, config: planned(line.itemIndex).config }]),
+			);
+			const read = await readBatchResults(ctx, api, endpoint, run.batch, targets, run.file.lines.map((line) => line.customId));
+			for (const [itemIndex, items] of read.items) slots.set(itemIndex, items);
+			for (const [itemIndex, error] of read.errors) errors.set(itemIndex, error);
+			filesRead.push(...read.filesRead);
+		}
+	} catch (error) {
+		if (cancel?.aborted) throw asNodeError(ctx, error);
+		return pickUpLater(error);
 	}
 	const failure = firstError();
 	if (!continueOnFail && failure) {
