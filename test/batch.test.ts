@@ -7,7 +7,8 @@ import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 import sharp from 'sharp';
 
 import { startImageServer, type ImageServer } from './server';
-import { binaryBuffer, chain, FIXTURE_TYPES, runWorkflow } from './helpers/engine';
+import { binaryBuffer, chain, FIXTURE_TYPES, loadPackageNodeTypes, runWorkflow } from './helpers/engine';
+import { registerToolVariant } from './helpers/tool-variant';
 import { errorMessage, file, itemError, openAiCredentials, runCreateImage, runEditImage } from './workflow';
 
 let server: ImageServer;
@@ -384,6 +385,36 @@ describe('Wait for Results off, and Image Batch', () => {
 		expect(run.task('Create Image').error?.message).toBe(
 			`Execution canceled: batch ${batch.id} cancelled (requests already done are billed; Image Batch › Get Results gives them)`,
 		);
+	});
+
+	test('Image Batch as an AI Agent tool: Get Results of a Raw Response batch hands the model rows without base64', async () => {
+		server.set({ batchClock: 'manual', batchStepPerPoll: 0, imageMode: 'solid' });
+		const created = await runCreateImage(server, [{ prompt: 'one' }], { parameters: { ...BATCH, batchWait: false }, resultFormat: 'rawResponse' });
+		const [batch] = server.batches;
+		await server.advanceClock(HOUR);
+		const types = loadPackageNodeTypes();
+		const toolType = registerToolVariant(types, 'n8n-nodes-create-image.imageBatch');
+		const run = await runWorkflow({
+			nodeTypes: types,
+			nodes: [
+				{
+					name: 'Image Batch Tool',
+					type: toolType,
+					parameters: { operation: 'getResults', batchId: "={{ $fromAI('batchId', 'The batch ID', 'string') }}" },
+					credentials: { openAiImagesApi: { id: '1', name: 'Image server' } },
+				},
+			],
+			connections: {},
+			startNode: 'Image Batch Tool',
+			input: [{ json: { batchId: created.result[0].json.batchId, toolCallId: 'call_1' } }],
+			credentials: openAiCredentials(server),
+		});
+		expect(run.error?.message).toBeUndefined();
+		const answer = run.outputs('Image Batch Tool');
+		// The Result output only, one row, its body without the image's base64 (strings over 2,000 characters dropped).
+		expect(answer).toHaveLength(1);
+		expect(answer[0].map((item) => [item.json.status, item.json.customId, item.json.batchId])).toEqual([[200, 'item-0-0', batch.id]]);
+		expect(JSON.stringify(answer[0][0].json).length).toBeLessThan(3000);
 	});
 
 	test('Image Batch › Cancel, then Get Results: the lines done are images, the others say cancelled and not billed', async () => {

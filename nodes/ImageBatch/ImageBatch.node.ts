@@ -18,6 +18,7 @@ import { errorItem } from '../shared/errorItem';
 import { imageNodeBase } from '../shared/node';
 import { readNumber, readText, type ItemConfig } from '../shared/parameters';
 import { RATE_KEYS, type TokenRates } from '../shared/prices';
+import { isToolNode, runAsTool } from '../shared/tool';
 import { resolveEndpoint, type AuthenticationType, type Endpoint } from '../shared/transport/endpoint';
 
 type Operation = 'getResults' | 'cancel' | 'list';
@@ -192,72 +193,79 @@ export class ImageBatch implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const continueOnFail = this.continueOnFail();
-		const operation = this.getNodeParameter('operation', 0) as Operation;
-		const authentication = this.getNodeParameter('authentication', 0, 'openAiImagesApi') as AuthenticationType;
-		const endpoint: Endpoint = await resolveEndpoint(this, authentication);
-		if (endpoint.kind === 'azure') {
-			throw new NodeOperationError(this.getNode(), "Azure OpenAI's Global Batch takes no image models: there are no image batches to get, cancel or list");
-		}
-		const api = BatchApi.create(this, endpoint, { timeout: DEFAULT_TIMEOUT_MS, maxRetries: DEFAULT_MAX_RETRIES, signal: this.getExecutionCancelSignal() });
-
-		if (operation === 'list') {
-			const limit = Math.max(1, Math.floor(readNumber(this, 0, 'Limit', this.getNodeParameter('limit', 0, 50)) ?? 50));
-			const found: INodeExecutionData[] = [];
-			let after: string | undefined;
-			// Newest first (GET /batches); pages of 100 until enough of this package's batches are found.
-			for (let page = 0; page < 50 && found.length < limit; page++) {
-				const { data, hasMore } = await api.list(100, after);
-				for (const batch of data) {
-					if (batch.metadata?.n8n_package === METADATA_PACKAGE && found.length < limit) found.push({ json: batchJson(batch), pairedItem: { item: 0 } });
-				}
-				if (!hasMore || data.length === 0) break;
-				after = data[data.length - 1].id;
-			}
-			return [found];
-		}
-
-		const output: INodeExecutionData[] = [];
-		const done = new Set<string>();
-		const batchIdOf = (itemIndex: number) => (readText(this, itemIndex, 'Batch ID', this.getNodeParameter('batchId', itemIndex, '')) ?? '').trim();
-		const owners = requestOwners(items, batchIdOf);
-		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			try {
-				const batchId = batchIdOf(itemIndex);
-				if (!batchId) {
-					throw new NodeOperationError(this.getNode(), `[item ${itemIndex}] Batch ID: is empty; give a batch ID such as batch_abc123 (Create Image gives it as batchId)`, { itemIndex });
-				}
-				// Several input items often name one batch (one Result item per image request): read it once.
-				if (done.has(batchId)) continue;
-				done.add(batchId);
-				if (operation === 'cancel') {
-					output.push({ json: batchJson(await api.cancel(batchId)), pairedItem: { item: itemIndex } });
-					continue;
-				}
-				const batch = await api.retrieve(batchId);
-				if (!isFinal(batch)) {
-					output.push({ json: batchJson(batch), pairedItem: { item: itemIndex } });
-					continue;
-				}
-				const { targets, order } = await targetsOf(api, batch);
-				// Each result pairs with the input item that named its request (a Result item's customIds), else with this one.
-				const pairedIndex = (origin: number) => owners.get(batchId)?.get(origin) ?? itemIndex;
-				const results = await readBatchResults(this, api, endpoint, batch, targets, order, pairedIndex, (target) => ({ itemIndex: target.itemIndex }));
-				const itemIndexes = [...new Set([...results.items.keys(), ...results.errors.keys()])].sort((a, b) => a - b);
-				for (const index of itemIndexes) {
-					const error = results.errors.get(index);
-					if (error) {
-						if (!continueOnFail) throw error;
-						output.push(errorItem(pairedIndex(index), error));
-					} else output.push(...results.items.get(index)!);
-				}
-			} catch (error) {
-				const nodeError = asNodeError(this, error);
-				if (!continueOnFail) throw nodeError;
-				output.push(errorItem(itemIndex, nodeError));
-			}
-		}
-		return [output];
+		const run = async () => await runImageBatch.call(this);
+		// As an AI Agent tool: short answers for the model (no base64 of Raw Response rows), as the other nodes give.
+		return isToolNode(this) ? await runAsTool(this, run) : await run();
 	}
+}
+
+/** The node's operation on its input items: [Result] (see the description). */
+async function runImageBatch(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const continueOnFail = this.continueOnFail();
+	const operation = this.getNodeParameter('operation', 0) as Operation;
+	const authentication = this.getNodeParameter('authentication', 0, 'openAiImagesApi') as AuthenticationType;
+	const endpoint: Endpoint = await resolveEndpoint(this, authentication);
+	if (endpoint.kind === 'azure') {
+		throw new NodeOperationError(this.getNode(), "Azure OpenAI's Global Batch takes no image models: there are no image batches to get, cancel or list");
+	}
+	const api = BatchApi.create(this, endpoint, { timeout: DEFAULT_TIMEOUT_MS, maxRetries: DEFAULT_MAX_RETRIES, signal: this.getExecutionCancelSignal() });
+
+	if (operation === 'list') {
+		const limit = Math.max(1, Math.floor(readNumber(this, 0, 'Limit', this.getNodeParameter('limit', 0, 50)) ?? 50));
+		const found: INodeExecutionData[] = [];
+		let after: string | undefined;
+		// Newest first (GET /batches); pages of 100 until enough of this package's batches are found.
+		for (let page = 0; page < 50 && found.length < limit; page++) {
+			const { data, hasMore } = await api.list(100, after);
+			for (const batch of data) {
+				if (batch.metadata?.n8n_package === METADATA_PACKAGE && found.length < limit) found.push({ json: batchJson(batch), pairedItem: { item: 0 } });
+			}
+			if (!hasMore || data.length === 0) break;
+			after = data[data.length - 1].id;
+		}
+		return [found];
+	}
+
+	const output: INodeExecutionData[] = [];
+	const done = new Set<string>();
+	const batchIdOf = (itemIndex: number) => (readText(this, itemIndex, 'Batch ID', this.getNodeParameter('batchId', itemIndex, '')) ?? '').trim();
+	const owners = requestOwners(items, batchIdOf);
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const batchId = batchIdOf(itemIndex);
+			if (!batchId) {
+				throw new NodeOperationError(this.getNode(), `[item ${itemIndex}] Batch ID: is empty; give a batch ID such as batch_abc123 (Create Image gives it as batchId)`, { itemIndex });
+			}
+			// Several input items often name one batch (one Result item per image request): read it once.
+			if (done.has(batchId)) continue;
+			done.add(batchId);
+			if (operation === 'cancel') {
+				output.push({ json: batchJson(await api.cancel(batchId)), pairedItem: { item: itemIndex } });
+				continue;
+			}
+			const batch = await api.retrieve(batchId);
+			if (!isFinal(batch)) {
+				output.push({ json: batchJson(batch), pairedItem: { item: itemIndex } });
+				continue;
+			}
+			const { targets, order } = await targetsOf(api, batch);
+			// Each result pairs with the input item that named its request (a Result item's customIds), else with this one.
+			const pairedIndex = (origin: number) => owners.get(batchId)?.get(origin) ?? itemIndex;
+			const results = await readBatchResults(this, api, endpoint, batch, targets, order, pairedIndex, (target) => ({ itemIndex: target.itemIndex }));
+			const itemIndexes = [...new Set([...results.items.keys(), ...results.errors.keys()])].sort((a, b) => a - b);
+			for (const index of itemIndexes) {
+				const error = results.errors.get(index);
+				if (error) {
+					if (!continueOnFail) throw error;
+					output.push(errorItem(pairedIndex(index), error));
+				} else output.push(...results.items.get(index)!);
+			}
+		} catch (error) {
+			const nodeError = asNodeError(this, error);
+			if (!continueOnFail) throw nodeError;
+			output.push(errorItem(itemIndex, nodeError));
+		}
+	}
+	return [output];
 }
