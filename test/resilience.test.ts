@@ -203,6 +203,17 @@ describe('many items', () => {
 });
 
 describe('cancellation', () => {
+	test('Stop Workflow: once an item has failed the node, a request waiting for a slot is not sent (it would be billed for nothing)', async () => {
+		// Reported in a new-user trial: Concurrency 1, item 0 refused 400, item 1 was still sent and made an image.
+		const rows = [{ prompt: 'fails [status:400]' }, { prompt: 'slow [delay:1500]' }, { prompt: 'third' }, { prompt: 'fourth' }];
+		const run = await runCreateImage(server, rows, { options: { concurrency: 1, maxRetries: 0 } });
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toBe('Invalid request (simulated by the test server).');
+		// A request started in the moment the node failed would reach the server just after the run ends.
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		expect(generations(server).map((r) => (r.body as { prompt: string }).prompt)).toEqual(['fails [status:400]']);
+	});
+
 	test('stopping the execution aborts the requests in flight and starts no new ones', async () => {
 		server.set({ latencyMs: 5000 });
 		const controller = new AbortController();

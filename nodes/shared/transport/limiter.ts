@@ -125,6 +125,10 @@ export class AdaptiveLimiter {
 				return;
 			}
 			await this.waitForWake(signal);
+			// Handed a freed slot: let the turn that freed it finish first. An item whose request
+			// just failed the node aborts the signal in that same turn, and a node that is failing
+			// anyway must start nothing more (checked at the top of the loop).
+			if (signal) await sleep(0);
 		}
 	}
 
