@@ -224,6 +224,7 @@ describe('refused before any request, every item first', () => {
 		// (Shown for model ids the node does not know; n8n drops options the panel hides before the node runs.)
 		['Response Format with URLs', () => ({ model: 'my-image-model', options: { responseFormat: 'b64_json' } }), /^\[item 0\] Options › Response Format: is not taken by edits by reference/],
 		['a file id with blank space', () => ({ parameters: { imageSource: 'fileId', imageFileIds: 'file 1' } }), /^\[item 0\] Image File IDs: line 1: "file 1" is not a file id/],
+		['an address given as a file id', () => ({ parameters: { imageSource: 'fileId', imageFileIds: 'https://example.com/a.png' } }), /^\[item 0\] Image File IDs: line 1: "https:\/\/example\.com\/a\.png" is an address, not a file id \(e\.g\. file-abc123\); for addresses choose Image Source › URL$/],
 		['an unknown Image Source', () => ({ parameters: { imageSource: 'ftp' } }), /^\[item 0\] Image Source: "ftp" is not accepted; accepted: binary, url, fileId$/],
 		['a mask URL that is not an address', () => ({ options: { maskUrl: 'mask.png' } }), /^\[item 0\] Options › Mask URL: "mask\.png" is not accepted/],
 	])('%s', async (_name, settings, message) => {

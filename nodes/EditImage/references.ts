@@ -118,8 +118,9 @@ export function addressProblem(address: string): string | undefined {
 	return undefined;
 }
 
-/** A file id problem (blank space inside, or too long to be an id), or undefined. */
+/** A file id problem (blank space inside, too long to be an id, or an address), or undefined. */
 function fileIdProblem(id: string): string | undefined {
+	if (/^[a-z][a-z0-9+.-]*:/i.test(id)) return `${JSON.stringify(cut(id))} is an address, not a file id (e.g. file-abc123); for addresses choose Image Source › URL`;
 	if (/\s/.test(id) || id.length > 256) return `${JSON.stringify(cut(id))} is not a file id (e.g. file-abc123)`;
 	return undefined;
 }
