@@ -16,7 +16,7 @@ import { exitOnSignals, onShutdown, shutdown } from '../../scripts/lib/processes
 import { QueueCluster } from '../lib/queue';
 import { findRedisServer } from '../lib/services';
 import { Checks } from '../suite/runner';
-import { burst, createThenEdit, batchOnWorker, sharedRateLimit, stopInFlight, workerWithoutPackage } from './scenarios';
+import { burst, createThenEdit, batchOnWorker, batchStopped, sharedRateLimit, stopInFlight, workerWithoutPackage } from './scenarios';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -26,6 +26,7 @@ const SCENARIOS = [
 	['3. an execution stopped through the API with requests in flight: they are aborted, none starts after the stop, it ends cancelled', stopInFlight],
 	['4. Create Image -> Edit Image on the workers: the created files read from the database, sent as multipart, the edited files stored there', createThenEdit],
 	['4b. Request Mode › Batch on a worker: one batch uploaded, polled and read there, 6 images in input order in the database', batchOnWorker],
+	['4c. a stop while Create Image waits for its batch: the worker cancels the batch (POST /v1/batches/{id}/cancel), the execution ends cancelled, no images', batchStopped],
 	['5. a worker without the package: the execution fails with "Unrecognized node type"', workerWithoutPackage],
 ] as const;
 

@@ -440,6 +440,38 @@ export async function batchOnWorker(cluster: QueueCluster, log: Log): Promise<vo
 }
 
 /**
+ * 4c. A stop while Create Image waits for its batch (issue 17): the image server's batch clock
+ * stands still, so the batch stays `validating` and the node keeps polling. The execution is
+ * stopped through the API (as in 3); the worker cancels the batch (POST /v1/batches/{id}/cancel),
+ * the execution ends cancelled, and no image comes out.
+ */
+export async function batchStopped(cluster: QueueCluster, log: Log): Promise<void> {
+	const scenario = await setUp(cluster, 'batch-stop', { batchClock: 'manual' }, {}, false, { requestMode: 'batch' });
+	try {
+		await trigger(cluster, scenario, calls('batch-stop', 1, 3));
+		await waitFor(() => scenario.server.batches.length > 0, 60_000, 'the batch on the image server');
+		const [batch] = scenario.server.batches;
+		const [running] = await cluster.api.executions(scenario.workflowId, 'running');
+		assert.ok(running, 'no running execution while its batch waits');
+		const stopAt = Date.now();
+		const stopped = await cluster.api.stopExecution(running.id);
+		const cancelPath = `/v1/batches/${batch.id}/cancel`;
+		await waitFor(() => scenario.server.requests.some((request) => request.method === 'POST' && request.path === cancelPath), 30_000, `POST ${cancelPath}`);
+		log(`  execution ${running.id} (${cluster.workerOf(running.id)?.name ?? 'no worker'}) stopped (answered ${stopped.status}); POST ${cancelPath} ${Date.now() - stopAt} ms after the stop; batch status ${batch.object.status}`);
+		assert.ok(['cancelling', 'cancelled'].includes(batch.object.status), `batch status ${batch.object.status}`);
+
+		const [execution] = await finishedExecutions(cluster, scenario.workflowId, 1, 60_000);
+		// In queue mode n8n stored no error message for this stop (seen empty); the status is what the user reads.
+		log(`  execution status: ${execution.status}; its error: "${execution.data?.resultData.error?.message ?? ''}"`);
+		assert.equal(execution.status, 'canceled');
+		assert.deepEqual(execution.data?.resultData.runData[NODE]?.[0]?.data?.main[0] ?? [], [], 'output items after the stop');
+		assert.equal(generations(scenario.server).length, 0, 'image requests run after the stop');
+	} finally {
+		await scenario.server.close();
+	}
+}
+
+/**
  * 5. A worker without the package (run last: it stops the workers that have it): the workers with it are stopped, one without it takes the
  * next webhook call. Reports what the user sees in the execution: n8n's "Unrecognized node type".
  */
